@@ -1,0 +1,77 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from registry.auth.models import AgencyKind
+from registry.auth.roles import Role
+
+LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+
+
+class AccountForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm_password = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
+    )
+
+
+def role_choices(include_platform_admin: bool):
+    return [(role.value, role.label) for role in Role
+            if include_platform_admin or role != Role.PLATFORM_ADMIN]
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    agency_id = SelectField(_l("Agency"), coerce=int)
+    role = SelectField(_l("Role"))
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    password = PasswordField(
+        _l("Initial password"), validators=[DataRequired(), Length(max=256)],
+        description=_l("At least 12 characters, with three of: lower-case, capitals, digits, symbols."),
+    )
+
+
+class UserEditForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"))
+    active = BooleanField(_l("Active"))
+
+
+def kind_choices():
+    return [(kind.value, kind.label) for kind in AgencyKind]
+
+
+class AgencyForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(min=2, max=32)],
+                       description=_l("Short unique code, e.g. ML-CNLPAL."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    country_code = SelectField(_l("Country"))
+    kind = SelectField(_l("Kind"))
+    is_tracing_focal_point = BooleanField(_l("Tracing focal point of its country"))
+    requires_import_approval = BooleanField(_l("Imports need a supervisor's approval"))
+    requires_trace_approval = BooleanField(_l("Outgoing traces need a supervisor's approval"))
+    active = BooleanField(_l("Active"), default=True)
+    partner_codes = SelectMultipleField(
+        _l("Partner states"),
+        description=_l("Records shared with 'partner states' are visible to these countries."),
+    )

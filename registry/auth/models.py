@@ -1,0 +1,147 @@
+"""Countries, agencies and the people who use the registry."""
+
+import enum
+from datetime import datetime
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.auth.roles import ROLE_PERMISSIONS, Permission, Role
+from registry.extensions import UTCDateTime, db, utcnow
+
+
+def enum_column(enum_class: type[enum.Enum], **kwargs):
+    """Enums are stored as their values in a plain string column, the same on every database."""
+    return Enum(
+        enum_class,
+        values_callable=lambda members: [member.value for member in members],
+        native_enum=False,
+        validate_strings=True,
+        length=32,
+        **kwargs,
+    )
+
+
+class Country(db.Model):
+    __tablename__ = "country"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    alpha3: Mapped[str] = mapped_column(String(3), unique=True)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_fr: Mapped[str] = mapped_column(String(120))
+    trace_acknowledge_days: Mapped[int] = mapped_column(Integer, default=10)
+    trace_answer_days: Mapped[int] = mapped_column(Integer, default=30)
+
+    @property
+    def name(self) -> str:
+        locale = get_locale()
+        if locale is not None and locale.language == "en":
+            return self.name_en
+        return self.name_fr
+
+    def __repr__(self) -> str:
+        return f"<Country {self.code}>"
+
+
+class AgencyKind(enum.StrEnum):
+    NATIONAL_COMMISSION = "national_commission"
+    POLICE = "police"
+    GENDARMERIE = "gendarmerie"
+    CUSTOMS = "customs"
+    NCB = "ncb"
+    OTHER = "other"
+
+    @property
+    def label(self):
+        return AGENCY_KIND_LABELS[self]
+
+
+AGENCY_KIND_LABELS = {
+    AgencyKind.NATIONAL_COMMISSION: _l("National commission"),
+    AgencyKind.POLICE: _l("Police"),
+    AgencyKind.GENDARMERIE: _l("Gendarmerie"),
+    AgencyKind.CUSTOMS: _l("Customs"),
+    AgencyKind.NCB: _l("INTERPOL National Central Bureau"),
+    AgencyKind.OTHER: _l("Other"),
+}
+
+
+class Agency(db.Model):
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), index=True)
+    kind: Mapped[AgencyKind] = mapped_column(enum_column(AgencyKind))
+    is_tracing_focal_point: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires_import_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires_trace_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    country: Mapped[Country] = relationship(lazy="joined")
+    partners: Mapped[list["AgencyPartner"]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan"
+    )
+
+    @property
+    def partner_country_codes(self) -> list[str]:
+        return sorted(partner.country_code for partner in self.partners)
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class AgencyPartner(db.Model):
+    """A state an agency chooses to share its 'partners' records with."""
+
+    __tablename__ = "agency_partner"
+    __table_args__ = (UniqueConstraint("agency_id", "country_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"))
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"))
+
+    agency: Mapped[Agency] = relationship(back_populates="partners")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Changing it (new password, deactivation) ends every open session of the user.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active and self.agency.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def country_code(self) -> str:
+        return self.agency.country_code
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"

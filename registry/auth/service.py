@@ -1,0 +1,235 @@
+"""People and agencies: passwords, logins, accounts. Views, CLI and API call these."""
+
+import re
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from registry.audit.service import record
+from registry.auth.models import Agency, AgencyKind, AgencyPartner, Country, User
+from registry.auth.roles import Permission, Role
+from registry.errors import DomainError, NotAllowed
+from registry.extensions import db, utcnow
+
+_hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
+
+
+def _hasher_and_dummy() -> tuple[PasswordHasher, str]:
+    """argon2 with the library's defaults, or lighter settings given in ARGON2_PARAMETERS
+    (the tests use them). The dummy hash is verified when an e-mail is unknown, so that
+    both answers take the same time."""
+    parameters = current_app.config.get("ARGON2_PARAMETERS") or {}
+    key = tuple(sorted(parameters.items()))
+    if key not in _hashers:
+        hasher = PasswordHasher(**parameters)
+        _hashers[key] = (hasher, hasher.hash("not-a-real-password-for-timing"))
+    return _hashers[key]
+
+COMMON_PASSWORDS = {
+    "password1234", "motdepasse12", "azertyuiop12", "123456789012", "qwertyuiop12",
+    "administrator", "administrateur", "changeme1234", "bienvenue1234", "welcome12345",
+}
+
+
+def password_problems(password: str, min_length: int | None = None) -> list:
+    """What is wrong with a new password, as messages for the user (empty if nothing)."""
+    if min_length is None:
+        min_length = current_app.config["PASSWORD_MIN_LENGTH"]
+    problems = []
+    if len(password) < min_length:
+        problems.append(_l("The password must have at least %(count)d characters.", count=min_length))
+    if len(password) > 256:
+        problems.append(_l("The password must have at most 256 characters."))
+    kinds = sum(
+        bool(re.search(pattern, password))
+        for pattern in (r"[a-zà-ÿ]", r"[A-ZÀ-Þ]", r"\d", r"[^\w\s]|_")
+    )
+    if kinds < 3:
+        problems.append(
+            _l("Use at least three of: lower-case letters, capitals, digits, symbols.")
+        )
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 5:
+        problems.append(_l("This password is too easy to guess."))
+    return problems
+
+
+def hash_password(password: str) -> str:
+    return _hasher_and_dummy()[0].hash(password)
+
+
+class LoginRefused(DomainError):
+    pass
+
+
+def authenticate(email: str, password: str, remote_address: str | None = None) -> User:
+    """The user whose e-mail and password these are, or LoginRefused. Every attempt is
+    audited; repeated failures lock the account for a while (logged as a lockout)."""
+    config = current_app.config
+    hasher, dummy_hash = _hasher_and_dummy()
+    email = (email or "").strip().lower()
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    refused = LoginRefused(_l("Wrong e-mail or password."))
+    if user is None:
+        try:
+            hasher.verify(dummy_hash, password or "")
+        except VerificationError:
+            pass
+        record("auth.login_failed", details={"email": email[:254], "reason": "unknown user"},
+               remote_address=remote_address)
+        db.session.commit()
+        raise refused
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        record("auth.login_refused_locked", "user", user.id, user=user, remote_address=remote_address)
+        db.session.commit()
+        raise LoginRefused(
+            _l("Too many failed attempts: this account is locked for a few minutes.")
+        )
+    try:
+        hasher.verify(user.password_hash, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        details = {"email": email, "reason": "wrong password", "failures": user.failed_logins}
+        record("auth.login_failed", "user", user.id, details, user=user, remote_address=remote_address)
+        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+            user.failed_logins = 0
+            record("auth.lockout", "user", user.id,
+                   {"minutes": config["LOGIN_LOCKOUT_MINUTES"]}, user=user,
+                   remote_address=remote_address)
+        db.session.commit()
+        raise refused from None
+    if not user.is_active:
+        record("auth.login_failed", "user", user.id, {"reason": "inactive"}, user=user,
+               remote_address=remote_address)
+        db.session.commit()
+        raise LoginRefused(_l("This account is deactivated. Ask your agency's administrator."))
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    record("auth.login", "user", user.id, user=user, remote_address=remote_address)
+    return user
+
+
+def create_user(actor: User | None, *, email: str, name: str, agency: Agency, role: Role,
+                password: str, language: str = "fr") -> User:
+    """Create an account. Agency admins create users of their own agency only, and never
+    platform admins; `actor=None` is the command line."""
+    if actor is not None:
+        if not actor.can(Permission.MANAGE_AGENCY_USERS):
+            raise NotAllowed(_l("You may not create users."))
+        if not actor.can(Permission.MANAGE_ALL_USERS):
+            if agency.id != actor.agency_id:
+                raise NotAllowed(_l("You may only create users of your own agency."))
+            if role == Role.PLATFORM_ADMIN:
+                raise NotAllowed(_l("Only a platform administrator may create another one."))
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise DomainError(_l("A user with this e-mail already exists."), field="email")
+    problems = password_problems(password)
+    if problems:
+        raise DomainError(problems[0], field="password")
+    user = User(email=email, name=name.strip(), agency=agency, role=role,
+                language=language if language in ("fr", "en") else "fr",
+                password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", "user", user.id,
+           {"email": email, "role": role.value, "agency": agency.code}, user=actor,
+           agency_id=actor.agency_id if actor else agency.id)
+    return user
+
+
+def update_user(actor: User, user: User, *, name: str, role: Role, active: bool) -> User:
+    """Change another user's name, role or active flag (admins only)."""
+    if not actor.can(Permission.MANAGE_AGENCY_USERS):
+        raise NotAllowed(_l("You may not change users."))
+    if role == Role.PLATFORM_ADMIN and not actor.can(Permission.MANAGE_ALL_USERS):
+        raise NotAllowed(_l("Only a platform administrator may create another one."))
+    if user.id == actor.id and (not active or role != actor.role):
+        raise DomainError(_l("You cannot deactivate yourself or change your own role."))
+    changes = {}
+    for field, value in (("name", name.strip()), ("role", role), ("active", active)):
+        old = getattr(user, field)
+        if old != value:
+            changes[field] = [str(getattr(old, "value", old)), str(getattr(value, "value", value))]
+            setattr(user, field, value)
+    if "active" in changes or "role" in changes:
+        user.session_version += 1
+    if changes:
+        record("user.update", "user", user.id, changes, user=actor)
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """The user changes its own password; other sessions of the user end."""
+    hasher = _hasher_and_dummy()[0]
+    try:
+        hasher.verify(user.password_hash, current_password or "")
+    except (VerificationError, InvalidHashError):
+        raise DomainError(_l("Your current password is not right."), field="current_password") from None
+    problems = password_problems(new_password)
+    if problems:
+        raise DomainError(problems[0], field="new_password")
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    record("user.password_change", "user", user.id, user=user)
+
+
+def set_language(user: User, language: str) -> None:
+    if language not in current_app.config["LANGUAGES"]:
+        raise DomainError(_l("Unknown language."))
+    if user.language != language:
+        user.language = language
+        record("user.language", "user", user.id, {"language": language}, user=user)
+
+
+def create_agency(actor: User | None, *, code: str, name: str, country: Country,
+                  kind: AgencyKind, is_tracing_focal_point: bool = False,
+                  partner_codes: list[str] | None = None) -> Agency:
+    """Create an agency (platform admins, or the command line with actor=None)."""
+    if actor is not None and not actor.can(Permission.MANAGE_AGENCIES):
+        raise NotAllowed(_l("You may not manage agencies."))
+    code = code.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,31}", code):
+        raise DomainError(_l("The code is 2 to 32 letters, digits, dashes or underscores."),
+                          field="code")
+    if db.session.scalar(select(Agency.id).where(Agency.code == code)) is not None:
+        raise DomainError(_l("An agency with this code already exists."), field="code")
+    agency = Agency(code=code, name=name.strip(), country=country, kind=kind,
+                    is_tracing_focal_point=is_tracing_focal_point)
+    agency.partners = [AgencyPartner(country_code=c) for c in sorted(set(partner_codes or []))
+                       if c != country.code]
+    db.session.add(agency)
+    db.session.flush()
+    record("agency.create", "agency", agency.id,
+           {"code": code, "country": country.code, "kind": kind.value}, user=actor,
+           agency_id=actor.agency_id if actor else agency.id)
+    return agency
+
+
+def update_agency(actor: User, agency: Agency, **fields) -> Agency:
+    """Change an agency's name, kind, flags or partner states (platform admins)."""
+    if not actor.can(Permission.MANAGE_AGENCIES):
+        raise NotAllowed(_l("You may not manage agencies."))
+    changes = {}
+    partner_codes = fields.pop("partner_codes", None)
+    for field, value in fields.items():
+        old = getattr(agency, field)
+        if old != value:
+            changes[field] = [str(getattr(old, "value", old)), str(getattr(value, "value", value))]
+            setattr(agency, field, value)
+    if partner_codes is not None:
+        new_codes = sorted(set(partner_codes) - {agency.country_code})
+        if new_codes != agency.partner_country_codes:
+            changes["partners"] = [agency.partner_country_codes, new_codes]
+            agency.partners = [AgencyPartner(country_code=c) for c in new_codes]
+    if changes:
+        record("agency.update", "agency", agency.id, changes, user=actor)
+    return agency

@@ -1,0 +1,225 @@
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from registry.audit.service import record
+from registry.auth import service
+from registry.auth.decorators import permission_required
+from registry.auth.forms import (
+    AccountForm,
+    AgencyForm,
+    LoginForm,
+    PasswordChangeForm,
+    UserCreateForm,
+    UserEditForm,
+    kind_choices,
+    role_choices,
+)
+from registry.auth.models import Agency, AgencyKind, Country, User
+from registry.auth.roles import Permission, Role
+from registry.auth.scoping import CHANGE, get_visible_or_404, visible
+from registry.errors import DomainError
+from registry.extensions import db, limiter
+
+blueprint = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.index")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data, request.remote_addr)
+        except service.LoginRefused as refused:
+            flash(str(refused.message), "error")
+            return render_template("auth/login.html", form=form), 401
+        session.clear()
+        session.permanent = True
+        login_user(user)
+        session["_had_login"] = True
+        session["language"] = user.language
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout():
+    record("auth.logout", "user", current_user.id)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/account", methods=["GET", "POST"])
+def account():
+    language_form = AccountForm(prefix="language", language=current_user.language)
+    password_form = PasswordChangeForm(prefix="password")
+    if request.method == "POST" and request.form.get("action") == "language":
+        if language_form.validate_on_submit():
+            service.set_language(current_user, language_form.language.data)
+            session["language"] = language_form.language.data
+            flash(_("Language saved."), "success")
+            return redirect(url_for("auth.account"))
+    elif request.method == "POST" and request.form.get("action") == "password":
+        if password_form.validate_on_submit():
+            try:
+                service.change_password(current_user, password_form.current_password.data,
+                                        password_form.new_password.data)
+            except DomainError as error:
+                getattr(password_form, error.field or "new_password").errors.append(str(error.message))
+            else:
+                login_user(current_user)  # the session carries the new session version
+                flash(_("Your password has been changed. Your other sessions are closed."), "success")
+                return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", language_form=language_form,
+                           password_form=password_form)
+
+
+# --- Users of an agency --------------------------------------------------------------
+
+
+@blueprint.route("/admin/users")
+@permission_required(Permission.MANAGE_AGENCY_USERS)
+def users():
+    statement = visible(current_user, User).join(User.agency).order_by(Agency.code, User.name)
+    return render_template("admin/users.html", users=db.session.scalars(statement).all())
+
+
+def _agency_choices():
+    agencies = db.session.scalars(visible(current_user, Agency).order_by(Agency.code)).all()
+    if not current_user.can(Permission.MANAGE_ALL_USERS):
+        agencies = [agency for agency in agencies if agency.id == current_user.agency_id]
+    return [(agency.id, f"{agency.code} — {agency.name}") for agency in agencies]
+
+
+@blueprint.route("/admin/users/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_AGENCY_USERS)
+def user_create():
+    form = UserCreateForm(agency_id=current_user.agency_id)
+    form.agency_id.choices = _agency_choices()
+    form.role.choices = role_choices(current_user.can(Permission.MANAGE_ALL_USERS))
+    if form.validate_on_submit():
+        agency = get_visible_or_404(current_user, Agency, form.agency_id.data)
+        try:
+            user = service.create_user(current_user, email=form.email.data, name=form.name.data,
+                                       agency=agency, role=Role(form.role.data),
+                                       password=form.password.data, language=form.language.data)
+        except DomainError as error:
+            getattr(form, error.field or "email").errors.append(str(error.message))
+        else:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@blueprint.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_AGENCY_USERS)
+def user_edit(user_id: int):
+    user = get_visible_or_404(current_user, User, user_id, CHANGE)
+    form = UserEditForm(obj=user)
+    form.role.choices = role_choices(current_user.can(Permission.MANAGE_ALL_USERS)
+                                     or user.role == Role.PLATFORM_ADMIN)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        record("user.view", "user", user.id)
+    if form.validate_on_submit():
+        try:
+            service.update_user(current_user, user, name=form.name.data, role=Role(form.role.data),
+                                active=form.active.data)
+        except DomainError as error:
+            form.role.errors.append(str(error.message))
+        else:
+            flash(_("User %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+# --- Agencies -------------------------------------------------------------------------
+
+
+def _country_choices():
+    countries = db.session.scalars(select(Country)).all()
+    return sorted(((c.code, f"{c.name} ({c.code})") for c in countries), key=lambda item: item[1])
+
+
+def _prepare_agency_form(form: AgencyForm) -> AgencyForm:
+    form.country_code.choices = _country_choices()
+    form.partner_codes.choices = form.country_code.choices
+    form.kind.choices = kind_choices()
+    return form
+
+
+@blueprint.route("/admin/agencies")
+@permission_required(Permission.MANAGE_AGENCIES)
+def agencies():
+    statement = visible(current_user, Agency).order_by(Agency.country_code, Agency.code)
+    return render_template("admin/agencies.html", agencies=db.session.scalars(statement).all())
+
+
+@blueprint.route("/admin/agencies/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_AGENCIES)
+def agency_create():
+    form = _prepare_agency_form(AgencyForm())
+    if form.validate_on_submit():
+        try:
+            agency = service.create_agency(
+                current_user, code=form.code.data, name=form.name.data,
+                country=db.session.get(Country, form.country_code.data),
+                kind=AgencyKind(form.kind.data),
+                is_tracing_focal_point=form.is_tracing_focal_point.data,
+                partner_codes=form.partner_codes.data,
+            )
+            service.update_agency(current_user, agency,
+                                  requires_import_approval=form.requires_import_approval.data,
+                                  requires_trace_approval=form.requires_trace_approval.data,
+                                  active=form.active.data)
+        except DomainError as error:
+            getattr(form, error.field or "code").errors.append(str(error.message))
+        else:
+            flash(_("Agency %(code)s created.", code=agency.code), "success")
+            return redirect(url_for("auth.agencies"))
+    return render_template("admin/agency_form.html", form=form, agency=None)
+
+
+@blueprint.route("/admin/agencies/<int:agency_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_AGENCIES)
+def agency_edit(agency_id: int):
+    agency = get_visible_or_404(current_user, Agency, agency_id, CHANGE)
+    form = _prepare_agency_form(AgencyForm(obj=agency))
+    form.code.render_kw = {"readonly": True}
+    if request.method == "GET":
+        form.kind.data = agency.kind.value
+        form.partner_codes.data = agency.partner_country_codes
+    if form.validate_on_submit():
+        service.update_agency(
+            current_user, agency, name=form.name.data.strip(), kind=AgencyKind(form.kind.data),
+            is_tracing_focal_point=form.is_tracing_focal_point.data,
+            requires_import_approval=form.requires_import_approval.data,
+            requires_trace_approval=form.requires_trace_approval.data,
+            active=form.active.data, partner_codes=form.partner_codes.data,
+        )
+        flash(_("Agency %(code)s saved.", code=agency.code), "success")
+        return redirect(url_for("auth.agencies"))
+    return render_template("admin/agency_form.html", form=form, agency=agency)

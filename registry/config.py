@@ -1,0 +1,100 @@
+"""Settings: defaults that work on a laptop, overridden by instance/config.py and by
+environment variables (one name each, listed in the README)."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = Path(os.environ.get("REGISTRY_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+# Environment variable -> setting name. Each setting has exactly one variable.
+ENVIRONMENT_VARIABLES = {
+    "REGISTRY_ENV": "REGISTRY_ENV",
+    "REGISTRY_SECRET_KEY": "SECRET_KEY",
+    "REGISTRY_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "REGISTRY_REDIS_URL": "REDIS_URL",
+    "REGISTRY_UPLOAD_FOLDER": "UPLOAD_FOLDER",
+    "REGISTRY_MAIL_SERVER": "MAIL_SERVER",
+    "REGISTRY_MAIL_PORT": "MAIL_PORT",
+    "REGISTRY_MAIL_SENDER": "MAIL_SENDER",
+    "REGISTRY_MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
+    "REGISTRY_IMPORT_MAX_ROWS": "IMPORT_MAX_ROWS",
+    "REGISTRY_SESSION_HOURS": "SESSION_HOURS",
+    "REGISTRY_BASE_URL": "BASE_URL",
+}
+
+INTEGER_SETTINGS = {"MAIL_PORT", "MAX_UPLOAD_MB", "IMPORT_MAX_ROWS", "SESSION_HOURS"}
+
+
+class ConfigurationError(RuntimeError):
+    """The registry cannot start with the settings it was given."""
+
+
+def default_settings() -> dict:
+    return {
+        "REGISTRY_ENV": "development",
+        "SECRET_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{INSTANCE_PATH / 'registry.sqlite'}",
+        "REDIS_URL": None,
+        "UPLOAD_FOLDER": str(INSTANCE_PATH / "uploads"),
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_SENDER": "registry@localhost",
+        "MAX_UPLOAD_MB": 20,
+        "IMPORT_MAX_ROWS": 200_000,
+        "SESSION_HOURS": 8,
+        "BASE_URL": "http://127.0.0.1:5000",
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "LANGUAGES": ("fr", "en"),
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCKOUT_MINUTES": 15,
+        "PASSWORD_MIN_LENGTH": 12,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+
+
+def load_settings(overrides: dict | None = None) -> dict:
+    """Merge defaults, instance/config.py, the environment and explicit overrides."""
+    settings = default_settings()
+    instance_file = INSTANCE_PATH / "config.py"
+    if instance_file.exists():
+        namespace: dict = {}
+        exec(compile(instance_file.read_text(), str(instance_file), "exec"), namespace)  # noqa: S102
+        settings.update({k: v for k, v in namespace.items() if k.isupper()})
+    for variable, name in ENVIRONMENT_VARIABLES.items():
+        if variable in os.environ and os.environ[variable] != "":
+            value = os.environ[variable]
+            settings[name] = int(value) if name in INTEGER_SETTINGS else value
+    settings.update(overrides or {})
+    settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+    production = settings["REGISTRY_ENV"] == "production"
+    if not settings.get("SECRET_KEY"):
+        if production:
+            raise ConfigurationError(
+                "REGISTRY_SECRET_KEY is not set: the registry refuses to start in production "
+                "without a secret key (generate one with: python -c 'import secrets; "
+                "print(secrets.token_hex(32))')."
+            )
+        settings["SECRET_KEY"] = _development_secret_key()
+    settings["SESSION_COOKIE_SECURE"] = settings.get("SESSION_COOKIE_SECURE", production)
+    settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    return settings
+
+
+def _development_secret_key() -> str:
+    """A random key kept in instance/ so sessions survive a restart on a laptop."""
+    import secrets
+
+    key_file = INSTANCE_PATH / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

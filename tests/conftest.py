@@ -1,0 +1,177 @@
+"""A small world for every test: Mali, Niger and Burkina Faso, a national commission
+each, a user of every role; and helpers so a test reads like a user's steps.
+
+The suite runs on SQLite (a fresh file per run) and, when TEST_DATABASE_URL is set, on
+that PostgreSQL server in a fresh database created for the run and dropped after it.
+"""
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from registry import create_app
+from registry.auth.models import Agency, AgencyKind, Country, User
+from registry.auth.roles import Role
+from registry.extensions import db
+
+PASSWORD = "Correct-Horse-42"
+FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry-test.sqlite'}"
+        return
+    server = make_url(server_url)
+    if server.drivername == "postgresql":
+        server = server.set(drivername="postgresql+psycopg")
+    name = f"registry_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
+        ), {"name": name})
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def make_config(database_url: str, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "ARGON2_PARAMETERS": FAST_ARGON2,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "registry.test",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url, tmp_path_factory):
+    """The schema built by the real migrations, and the countries loaded, once a run."""
+    from flask_migrate import upgrade
+
+    from registry.auth.countries import load_countries
+
+    app = create_app(make_config(database_url, tmp_path_factory.mktemp("setup")))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        load_countries()
+        db.session.commit()
+        db.engine.dispose()
+    return database_url
+
+
+KEPT_TABLES = {"country", "alembic_version"}
+
+
+@pytest.fixture
+def app(migrated_database, tmp_path):
+    app = create_app(make_config(migrated_database, tmp_path))
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name not in KEPT_TABLES:
+                    connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@dataclass
+class Country_World:
+    agency: Agency
+    users: dict  # role value -> User
+
+    def user(self, role: str) -> User:
+        return self.users[role]
+
+
+class World:
+    """Three states, each with a national commission and a user of every role."""
+
+    def __init__(self):
+        self.countries: dict[str, Country_World] = {}
+
+    def __getitem__(self, country_code: str) -> Country_World:
+        return self.countries[country_code]
+
+
+def build_world() -> World:
+    from registry.auth.service import create_agency, create_user
+
+    world = World()
+    for country_code, code in (("ML", "ML-CNLPAL"), ("NE", "NE-CNCCAI"), ("BF", "BF-CNCA")):
+        agency = create_agency(None, code=code, name=f"Commission {country_code}",
+                               country=db.session.get(Country, country_code),
+                               kind=AgencyKind.NATIONAL_COMMISSION, is_tracing_focal_point=True)
+        users = {}
+        for role in Role:
+            users[role.value] = create_user(
+                None, email=f"{role.value}@{country_code.lower()}.test", name=f"{role.value} {country_code}",
+                agency=agency, role=role, password=PASSWORD)
+        world.countries[country_code] = Country_World(agency, users)
+    db.session.commit()
+    return world
+
+
+@pytest.fixture
+def world(app):
+    return build_world()
+
+
+class Actions:
+    """What a user does in a browser, in a test's words."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf_token(self, path: str = "/login") -> str:
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+            r'name="csrf_token" value="([^"]+)"', page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, user_or_email, password: str = PASSWORD):
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        token = self.csrf_token("/login")
+        return self.client.post("/login", data={"email": email, "password": password,
+                                                "csrf_token": token})
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf_token("/account")})
+
+    def post(self, path: str, data: dict | None = None, token_from: str | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token(token_from or path))
+        return self.client.post(path, data=data, **kwargs)
+
+
+@pytest.fixture
+def actions(client):
+    return Actions(client)
+
+
+@pytest.fixture
+def login_as(client, actions):
+    """login_as(user): the test client is now that user's browser."""
+
+    def login(user: User):
+        response = actions.login(user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return actions
+
+    return login
