@@ -1,12 +1,16 @@
 """The firearms tracing registry: create_app() builds the Flask application."""
 
+import importlib
 from datetime import timedelta
 
 from flask import Flask
 
 from registry.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
 
-TRANSLATION_DIRECTORIES = "translations"
+# Feature packages, in order. Each may have `models.py` (imported so that Alembic and the
+# scoping rules see its tables), `views.py` with `blueprint` (and `api_blueprint`), and
+# `cli.py` with `commands` (click groups added to `flask`).
+FEATURES = ("auth", "audit", "main", "reference", "weapons", "tracing", "imports", "reports", "api")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -36,32 +40,30 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
 
-    _import_models()
+    import_models()
     web.init_app(app)
-    _register_blueprints(app)
-    _register_commands(app)
+    for feature in FEATURES:
+        views = _feature_module(feature, "views")
+        for name in ("blueprint", "api_blueprint"):
+            if views is not None and hasattr(views, name):
+                app.register_blueprint(getattr(views, name))
+        cli = _feature_module(feature, "cli")
+        for group in getattr(cli, "commands", ()):
+            app.cli.add_command(group)
+
+    from registry.i18n import translations_cli
+
+    app.cli.add_command(translations_cli)
     return app
 
 
-def _import_models() -> None:
-    # Every model is imported so that Alembic and the scoping rules see them all.
-    import registry.audit.models  # noqa: F401
-    import registry.auth.models  # noqa: F401
+def _feature_module(feature: str, name: str):
+    if not (PROJECT_ROOT / "registry" / feature / f"{name}.py").exists():
+        return None
+    return importlib.import_module(f"registry.{feature}.{name}")
 
 
-def _register_blueprints(app: Flask) -> None:
-    from registry.audit.views import blueprint as audit_blueprint
-    from registry.auth.views import blueprint as auth_blueprint
-    from registry.main.views import blueprint as main_blueprint
-
-    for blueprint in (main_blueprint, auth_blueprint, audit_blueprint):
-        app.register_blueprint(blueprint)
-
-
-def _register_commands(app: Flask) -> None:
-    from registry.audit.cli import audit_cli
-    from registry.auth.cli import registry_cli, users_cli
-    from registry.i18n import translations_cli
-
-    for group in (registry_cli, users_cli, audit_cli, translations_cli):
-        app.cli.add_command(group)
+def import_models() -> None:
+    """Import every feature's models, so that the metadata and scoping rules are complete."""
+    for feature in FEATURES:
+        _feature_module(feature, "models")

@@ -138,3 +138,6 @@ def create_agency(code, name, country_code, kind, focal_point):
         raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo(f"Created agency {agency.code} ({country.code}).")
+
+
+commands = [registry_cli, users_cli]

@@ -1,0 +1,31 @@
+from tests.authorization import Route, everyone_but
+
+ADMINS = ("agency_admin", "platform_admin")
+
+ROUTES = [
+    Route("main.index"),
+    Route("main.healthz", expect={"anonymous": 200}),
+    Route("main.set_language", "POST", data=lambda w: {"language": "en"}, default=302,
+          expect={"anonymous": 302}),
+    Route("auth.login", expect={"anonymous": 200}, default=302),
+    Route("auth.login", "POST", expect={"anonymous": 200}, default=302),
+    Route("auth.logout", "POST", default=302),
+    Route("auth.account"),
+    Route("auth.account", "POST"),
+    Route("auth.users", expect=everyone_but(403, *ADMINS)),
+    Route("auth.user_create", expect=everyone_but(403, *ADMINS)),
+    Route("auth.user_create", "POST", expect=everyone_but(403, *ADMINS)),
+    # A user of Niger, seen from Mali: only the platform admin may reach it.
+    Route("auth.user_edit", args=lambda w: {"user_id": w["NE"].user("officer").id},
+          expect=everyone_but(403, *ADMINS) | {"agency_admin": 404}),
+    Route("auth.user_edit", "POST", args=lambda w: {"user_id": w["NE"].user("officer").id},
+          expect=everyone_but(403, *ADMINS) | {"agency_admin": 404, "platform_admin": 302}),
+    Route("auth.agencies", expect=everyone_but(403, "platform_admin")),
+    Route("auth.agency_create", expect=everyone_but(403, "platform_admin")),
+    Route("auth.agency_create", "POST", expect=everyone_but(403, "platform_admin")),
+    Route("auth.agency_edit", args=lambda w: {"agency_id": w["NE"].agency.id},
+          expect=everyone_but(403, "platform_admin")),
+    Route("auth.agency_edit", "POST", args=lambda w: {"agency_id": w["NE"].agency.id},
+          expect=everyone_but(403, "platform_admin") | {"platform_admin": 302}),
+    Route("audit.events", expect=everyone_but(403, *ADMINS)),
+]
