@@ -10,7 +10,10 @@ from registry.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
 # Feature packages, in order. Each may have `models.py` (imported so that Alembic and the
 # scoping rules see its tables), `views.py` with `blueprint` (and `api_blueprint`), and
 # `cli.py` with `commands` (click groups added to `flask`).
-FEATURES = ("auth", "audit", "main", "reference", "weapons", "tracing", "imports", "reports", "api")
+FEATURES = (
+    "auth", "audit", "main", "notifications", "reference", "weapons", "tracing", "imports",
+    "reports", "api",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
