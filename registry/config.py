@@ -51,6 +51,8 @@ def default_settings() -> dict:
         "LOGIN_LOCKOUT_MINUTES": 15,
         "PASSWORD_MIN_LENGTH": 12,
         "WTF_CSRF_TIME_LIMIT": None,
+        # CSRF is checked in registry/web.py, after the login check (see require_login).
+        "WTF_CSRF_CHECK_DEFAULT": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

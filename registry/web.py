@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from registry.extensions import db, login_manager
+from registry.extensions import csrf, db, login_manager
 
 # Endpoints reachable without logging in. Everything else needs a user.
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.healthz", "main.set_language"})
@@ -61,6 +61,19 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    @login_manager.request_loader
+    def load_user_from_token(request_):
+        # The JSON API also takes `Authorization: Bearer <token>`; pages never do.
+        header = request_.headers.get("Authorization", "")
+        if not request_.path.startswith("/api/") or not header.startswith("Bearer "):
+            return None
+        from registry.auth.service import user_for_token
+
+        user = user_for_token(header.removeprefix("Bearer ").strip())
+        if user is not None:
+            g.api_token_auth = True
+        return user
+
     @login_manager.unauthorized_handler
     def unauthorized():
         from flask import flash, redirect, url_for
@@ -84,11 +97,18 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            if request.endpoint is not None and request.endpoint != "static":
+                csrf.protect()
             return None
         if request.blueprint == "api" and request.endpoint in app.config.get("API_PUBLIC", ()):
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        # CSRF is checked here rather than by default so that a bearer-token API call,
+        # which no browser sends on its own, is exempt, while the API used from a page
+        # with the session cookie is not (send the token in the X-CSRFToken header).
+        if not g.get("api_token_auth"):
+            csrf.protect()
         return None
 
     @app.after_request

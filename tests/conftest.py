@@ -91,7 +91,7 @@ def app(migrated_database, tmp_path):
 
 
 @dataclass
-class Country_World:
+class CountryWorld:
     agency: Agency
     users: dict  # role value -> User
 
@@ -103,9 +103,9 @@ class World:
     """Three states, each with a national commission and a user of every role."""
 
     def __init__(self):
-        self.countries: dict[str, Country_World] = {}
+        self.countries: dict[str, CountryWorld] = {}
 
-    def __getitem__(self, country_code: str) -> Country_World:
+    def __getitem__(self, country_code: str) -> CountryWorld:
         return self.countries[country_code]
 
 
@@ -122,7 +122,11 @@ def build_world() -> World:
             users[role.value] = create_user(
                 None, email=f"{role.value}@{country_code.lower()}.test", name=f"{role.value} {country_code}",
                 agency=agency, role=role, password=PASSWORD)
-        world.countries[country_code] = Country_World(agency, users)
+        world.countries[country_code] = CountryWorld(agency, users)
+    from registry.auth.service import create_api_token
+
+    token, world.foreign_token = create_api_token(world.countries["NE"].user("officer"), "niger script")
+    world.foreign_token_id = token.id
     db.session.commit()
     return world
 

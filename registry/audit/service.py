@@ -123,6 +123,7 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
             .where(AuditEvent.sequence > last_sequence)
             .order_by(AuditEvent.sequence)
             .limit(batch_size)
+            .execution_options(populate_existing=True)  # what is stored, not what is cached
         ).all()
         if not events:
             break

@@ -118,6 +118,23 @@ def create_user(email, name, agency_code, role, language, password):
     click.echo(f"Created {user.email} ({role}) in {agency.code}.")
 
 
+@users_cli.command("token")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="What the token is for.")
+@with_appcontext
+def create_token(email, name):
+    """Create an API token for a user and print it once."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}.")
+    try:
+        _token, plain = service.create_api_token(user, name)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(plain)
+
+
 @registry_cli.command("create-agency")
 @click.option("--code", required=True)
 @click.option("--name", required=True)

@@ -61,6 +61,8 @@ def get_visible(user: User, model: type[ModelT], object_id, action: str = VIEW) 
         object_id = primary_key.type.python_type(object_id)
     except (TypeError, ValueError):
         return None
+    if isinstance(object_id, int) and not -(2**63) <= object_id < 2**63:
+        return None  # no database holds such an id; asking would overflow the driver
     statement = scoped(user, select(model).where(primary_key == object_id), model, action)
     return db.session.scalars(statement).first()
 

@@ -1,6 +1,8 @@
 """People and agencies: passwords, logins, accounts. Views, CLI and API call these."""
 
+import hashlib
 import re
+import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -10,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from registry.audit.service import record
-from registry.auth.models import Agency, AgencyKind, AgencyPartner, Country, User
+from registry.auth.models import Agency, AgencyKind, AgencyPartner, ApiToken, Country, User
 from registry.auth.roles import Permission, Role
 from registry.errors import DomainError, NotAllowed
 from registry.extensions import db, utcnow
@@ -233,3 +235,39 @@ def update_agency(actor: User, agency: Agency, **fields) -> Agency:
     if changes:
         record("agency.update", "agency", agency.id, changes, user=actor)
     return agency
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new bearer token for the API; the plain token is returned once and never stored."""
+    name = (name or "").strip()[:100]
+    if not name:
+        raise DomainError(_l("Give the token a name, e.g. the script that will use it."), field="name")
+    plain = "rg_" + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, token_hash=token_digest(plain))
+    db.session.add(token)
+    db.session.flush()
+    record("api_token.create", "api_token", token.id, {"name": name}, user=user)
+    return token, plain
+
+
+def revoke_api_token(user: User, token: ApiToken) -> None:
+    if token.user_id != user.id and not user.can(Permission.MANAGE_AGENCY_USERS):
+        raise NotAllowed(_l("You may not revoke this token."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record("api_token.revoke", "api_token", token.id, {"name": token.name}, user=user)
+
+
+def token_digest(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def user_for_token(plain: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+        token.last_used_at = now
+    return token.user

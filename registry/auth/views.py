@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -27,7 +28,7 @@ from registry.auth.forms import (
     kind_choices,
     role_choices,
 )
-from registry.auth.models import Agency, AgencyKind, Country, User
+from registry.auth.models import Agency, AgencyKind, ApiToken, Country, User
 from registry.auth.roles import Permission, Role
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError
@@ -90,11 +91,35 @@ def account():
             except DomainError as error:
                 getattr(password_form, error.field or "new_password").errors.append(str(error.message))
             else:
-                login_user(current_user)  # the session carries the new session version
+                login_user(current_user._get_current_object())  # carries the new session version
                 flash(_("Your password has been changed. Your other sessions are closed."), "success")
                 return redirect(url_for("auth.account"))
+    elif request.method == "POST" and request.form.get("action") == "token":
+        try:
+            _token, plain = service.create_api_token(current_user, request.form.get("name", ""))
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Your new API token (copy it now, it will not be shown again): %(token)s",
+                    token=plain), "success")
+            return redirect(url_for("auth.account"))
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at)
+    ).all()
     return render_template("auth/account.html", language_form=language_form,
-                           password_form=password_form)
+                           password_form=password_form, tokens=tokens)
+
+
+@blueprint.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+def token_revoke(token_id: int):
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id))
+    if token is None:
+        abort(404)
+    service.revoke_api_token(current_user, token)
+    flash(_("The token %(name)s is revoked.", name=token.name), "success")
+    return redirect(url_for("auth.account"))
 
 
 # --- Users of an agency --------------------------------------------------------------

@@ -12,6 +12,8 @@ ROUTES = [
     Route("auth.logout", "POST", default=302),
     Route("auth.account"),
     Route("auth.account", "POST"),
+    # Another user's token: nobody reaches it.
+    Route("auth.token_revoke", "POST", args=lambda w: {"token_id": w.foreign_token_id}, default=404),
     Route("auth.users", expect=everyone_but(403, *ADMINS)),
     Route("auth.user_create", expect=everyone_but(403, *ADMINS)),
     Route("auth.user_create", "POST", expect=everyone_but(403, *ADMINS)),

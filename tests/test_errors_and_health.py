@@ -1,0 +1,71 @@
+import html
+
+import pytest
+
+from registry import create_app
+from registry.config import ConfigurationError
+
+
+def test_unknown_page_answers_404_in_french(client, world, login_as):
+    login_as(world["ML"].user("officer"))
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Cette page n'existe pas" in html.unescape(response.get_data(as_text=True))
+
+
+def test_malformed_id_in_url_answers_404_not_500(client, world, login_as):
+    login_as(world["ML"].user("agency_admin"))
+    assert client.get("/admin/users/abc").status_code == 404
+    assert client.get("/admin/users/99999999999999999999").status_code == 404
+
+
+def test_oversize_request_answers_413_with_a_message(app, client, world, login_as):
+    login_as(world["ML"].user("officer"))
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/account", data={"action": "language", "x": "a" * 5000})
+    assert response.status_code == 413
+    assert "dépasse la taille autorisée" in response.get_data(as_text=True)
+
+
+def test_healthz_reports_the_database_reachable(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "reachable"}
+
+
+def test_pages_carry_strict_security_headers(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_no_page_loads_an_asset_from_the_internet(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "http://" not in page and "https://" not in page
+
+
+def test_production_without_secret_key_refuses_to_start(monkeypatch):
+    monkeypatch.setenv("REGISTRY_ENV", "production")
+    monkeypatch.delenv("REGISTRY_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="REGISTRY_SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_login_is_rate_limited_and_the_refusal_is_audited(app, migrated_database, tmp_path):
+    from sqlalchemy import select
+
+    from registry.audit.models import AuditEvent
+    from registry.extensions import db
+    from tests.conftest import Actions, make_config
+
+    limited_app = create_app(make_config(migrated_database, tmp_path) | {"RATELIMIT_ENABLED": True})
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        token = Actions(client).csrf_token("/login")
+        codes = [client.post("/login", data={"email": "x@y.example", "password": "nope-nope",
+                                             "csrf_token": token}).status_code for _ in range(12)]
+        assert codes[:10] == [401] * 10
+        assert codes[10:] == [429, 429]
+        assert "Trop de tentatives" in client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "http.rate_limited"))
