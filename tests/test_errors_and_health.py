@@ -69,3 +69,32 @@ def test_login_is_rate_limited_and_the_refusal_is_audited(app, migrated_database
         assert codes[10:] == [429, 429]
         assert "Trop de tentatives" in client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "http.rate_limited"))
+
+
+def test_an_unexpected_error_shows_the_500_page_without_a_trace_and_saves_nothing(app, client, world, login_as):
+    from registry.audit.service import record
+
+    def broken_view():
+        record("test.half_written")
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/broken-for-test", "broken_for_test", broken_view)
+    login_as(world["ML"].user("officer"))
+    response = client.get("/broken-for-test")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Rien n'a été enregistré" in html.unescape(page)
+    assert "RuntimeError" not in page and "Traceback" not in page
+    from sqlalchemy import select
+
+    from registry.audit.models import AuditEvent
+    from registry.extensions import db
+
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "test.half_written")) is None
+
+
+def test_english_error_page_for_an_english_user(client, world, login_as, actions):
+    login_as(world["ML"].user("officer"))
+    actions.post("/account", {"action": "language", "language-language": "en"})
+    response = client.get("/no/such/page")
+    assert "This page does not exist, or you may not see it." in response.get_data(as_text=True)
