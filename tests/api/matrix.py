@@ -1,0 +1,6 @@
+from tests.authorization import Route
+
+ROUTES = [
+    Route("api.me"),
+    Route("api.openapi"),
+]
