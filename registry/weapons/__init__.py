@@ -1,0 +1,1 @@
+"""Weapon records, serials, search and hits across states."""
