@@ -1,0 +1,250 @@
+"""Weapon records, their photos and history, the reference counter and hits."""
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.auth.models import enum_column
+from registry.extensions import UTCDateTime, db, utcnow
+from registry.weapons.serials import SerialState
+
+__all__ = ["Hit", "HitStatus", "ReferenceCounter", "SerialState", "Sharing", "Weapon",
+           "WeaponChange", "WeaponPhoto", "WeaponStatus"]
+
+
+class WeaponStatus(enum.StrEnum):
+    SEIZED = "seized"
+    FOUND = "found"
+    SURRENDERED = "surrendered"
+    LOST = "lost"
+    STOLEN = "stolen"
+    TRAFFICKED = "trafficked"
+    DESTROYED = "destroyed"
+    RETURNED = "returned"
+
+    @property
+    def label(self):
+        return WEAPON_STATUS_LABELS[self]
+
+
+WEAPON_STATUS_LABELS = {
+    WeaponStatus.SEIZED: _l("Seized"),
+    WeaponStatus.FOUND: _l("Found"),
+    WeaponStatus.SURRENDERED: _l("Surrendered"),
+    WeaponStatus.LOST: _l("Lost"),
+    WeaponStatus.STOLEN: _l("Stolen"),
+    WeaponStatus.TRAFFICKED: _l("Trafficked or smuggled"),
+    WeaponStatus.DESTROYED: _l("Destroyed"),
+    WeaponStatus.RETURNED: _l("Returned"),
+}
+# A record in one of these states is looked for by other states: a match is a hit.
+WANTED_STATUSES = (WeaponStatus.LOST, WeaponStatus.STOLEN, WeaponStatus.TRAFFICKED)
+
+
+class Sharing(enum.StrEnum):
+    NATIONAL = "national"
+    PARTNERS = "partners"
+    ALL = "all"
+
+    @property
+    def label(self):
+        return SHARING_LABELS[self]
+
+
+SHARING_LABELS = {
+    Sharing.NATIONAL: _l("National: my country only"),
+    Sharing.PARTNERS: _l("Partner states of my agency"),
+    Sharing.ALL: _l("All states of the registry"),
+}
+
+
+class Weapon(db.Model):
+    __tablename__ = "weapon"
+    __table_args__ = (
+        Index("ix_weapon_country_created", "country_code", "created_at"),
+        Index("ix_weapon_sharing_created", "sharing", "created_at"),
+        Index("ix_weapon_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"))
+    status: Mapped[WeaponStatus] = mapped_column(enum_column(WeaponStatus))
+    sharing: Mapped[Sharing] = mapped_column(enum_column(Sharing), default=Sharing.NATIONAL)
+
+    raw_make: Mapped[str | None] = mapped_column(String(200))
+    raw_model: Mapped[str | None] = mapped_column(String(200))
+    raw_calibre: Mapped[str | None] = mapped_column(String(100))
+    raw_type: Mapped[str | None] = mapped_column(String(100))
+    raw_serial: Mapped[str | None] = mapped_column(String(100))
+    serial_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    serial_state: Mapped[SerialState] = mapped_column(enum_column(SerialState),
+                                                      default=SerialState.READABLE)
+
+    make_id: Mapped[int | None] = mapped_column(ForeignKey("reference_make.id"), index=True)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("reference_model.id"))
+    calibre_id: Mapped[int | None] = mapped_column(ForeignKey("reference_calibre.id"))
+    type_id: Mapped[int | None] = mapped_column(ForeignKey("reference_weapon_type.id"))
+    identification_method: Mapped[str | None] = mapped_column(String(32))
+    identification_confidence: Mapped[dict | None] = mapped_column(JSON)
+
+    marking_importer: Mapped[str | None] = mapped_column(String(200))
+    marking_proof: Mapped[str | None] = mapped_column(String(200))
+    marking_year: Mapped[str | None] = mapped_column(String(20))
+    marking_other: Mapped[str | None] = mapped_column(String(500))
+    manufacture_country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
+    last_import_country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
+
+    event_date: Mapped[date | None] = mapped_column(Date, index=True)
+    event_town: Mapped[str | None] = mapped_column(String(200))
+    event_region: Mapped[str | None] = mapped_column(String(200))
+    event_country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    case_reference: Mapped[str | None] = mapped_column(String(100), index=True)
+    legal_ground: Mapped[str | None] = mapped_column(String(200))
+    criminal_context: Mapped[str | None] = mapped_column(String(200))
+    circumstances: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    # The import row a record came from: a second commit of the same row finds it here.
+    import_row_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_reason: Mapped[str | None] = mapped_column(Text)
+
+    agency = relationship("Agency", lazy="joined")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    updated_by = relationship("User", foreign_keys=[updated_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_wanted(self) -> bool:
+        return self.status in WANTED_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Weapon {self.reference}>"
+
+
+class WeaponPhoto(db.Model):
+    __tablename__ = "weapon_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weapon_id: Mapped[int] = mapped_column(ForeignKey("weapon.id"), index=True)
+    # Name of the file under UPLOAD_FOLDER/weapons/: random, never what was uploaded.
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    caption: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    weapon: Mapped[Weapon] = relationship()
+
+
+class WeaponChange(db.Model):
+    """One field of a record changed: who, when, the value before and after."""
+
+    __tablename__ = "weapon_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weapon_id: Mapped[int] = mapped_column(ForeignKey("weapon.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+    user = relationship("User", lazy="joined")
+
+
+class ReferenceCounter(db.Model):
+    """The last reference number given per country and year (ML-2026-000123). Numbers are
+    reserved by `UPDATE ... SET last = last + n` inside the creating transaction, so two
+    writers never get the same number; a rolled-back block leaves a gap, which is fine."""
+
+    __tablename__ = "weapon_reference_counter"
+
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HitStatus(enum.StrEnum):
+    NEW = "new"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+    @property
+    def label(self):
+        return HIT_STATUS_LABELS[self]
+
+
+HIT_STATUS_LABELS = {
+    HitStatus.NEW: _l("New"),
+    HitStatus.CONFIRMED: _l("Confirmed"),
+    HitStatus.DISMISSED: _l("Dismissed"),
+}
+
+
+class Hit(db.Model):
+    """A search or a record of one state matched another state's wanted record."""
+
+    __tablename__ = "weapon_hit"
+    __table_args__ = (UniqueConstraint("source_weapon_id", "hit_weapon_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hit_weapon_id: Mapped[int] = mapped_column(ForeignKey("weapon.id"), index=True)
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    # Either a record of the searching state matched, or a search did.
+    source_weapon_id: Mapped[int | None] = mapped_column(ForeignKey("weapon.id"))
+    searcher_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    searcher_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    search_terms: Mapped[dict | None] = mapped_column(JSON)
+    serial_key: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    status: Mapped[HitStatus] = mapped_column(enum_column(HitStatus), default=HitStatus.NEW)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who was told, and when: [{"agency_id": .., "user_id": ..}], and the moment.
+    notified: Mapped[list | None] = mapped_column(JSON)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    hit_weapon: Mapped[Weapon] = relationship(foreign_keys=[hit_weapon_id], lazy="joined")
+    source_weapon: Mapped[Weapon | None] = relationship(foreign_keys=[source_weapon_id])
+    owner_agency = relationship("Agency", foreign_keys=[owner_agency_id])
+    searcher_agency = relationship("Agency", foreign_keys=[searcher_agency_id])
+    searcher_user = relationship("User", foreign_keys=[searcher_user_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+
+from registry.weapons import scoping  # noqa: E402,F401  (registers the scope rules)
