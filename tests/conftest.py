@@ -127,6 +127,12 @@ def build_world() -> World:
 
     token, world.foreign_token = create_api_token(world.countries["NE"].user("officer"), "niger script")
     world.foreign_token_id = token.id
+    from registry.notifications.service import notify
+
+    notification = notify(agency_id=world.countries["NE"].agency.id, kind="test",
+                          message="A notification for Niger")
+    db.session.flush()
+    world.foreign_notification_id = notification.id
     db.session.commit()
     return world
 
