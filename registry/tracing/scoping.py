@@ -1,0 +1,22 @@
+"""Who sees a trace request: the users of the requesting and the requested countries, no one
+else (DESIGN section 4). Changes are further limited by side and role in the workflow."""
+
+from sqlalchemy import Select, false, or_
+
+from registry.auth.models import User
+from registry.auth.roles import Permission
+from registry.auth.scoping import CHANGE, scope_rule
+from registry.tracing.models import TraceRequest
+
+
+@scope_rule(TraceRequest)
+def trace_request_scope(user: User, statement: Select, action: str) -> Select:
+    if not user.can(Permission.READ_RECORDS):
+        return statement.where(false())
+    if action == CHANGE:
+        # Only the two agencies act on a request; other agencies of the two countries read it.
+        return statement.where(or_(TraceRequest.requesting_agency_id == user.agency_id,
+                                   TraceRequest.requested_agency_id == user.agency_id))
+    country = user.country_code
+    return statement.where(or_(TraceRequest.requesting_country_code == country,
+                               TraceRequest.requested_country_code == country))
