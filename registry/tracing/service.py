@@ -487,16 +487,21 @@ def accept_answer(actor: User, trace: TraceRequest, note: str = "") -> TraceRequ
 
 def _update_weapons_from_answer(actor: User, trace: TraceRequest) -> None:
     from registry.weapons import service as weapons
-    from registry.weapons.models import Weapon
+    from registry.weapons.models import Weapon, WeaponChange
 
     for item in trace.weapons:
         weapon = get_visible(actor, Weapon, item.weapon_id, CHANGE)
         if weapon is None:  # another agency's record: it learns the answer from the trace
             continue
-        if weapon.last_import_country_code == trace.importer_country_code:
-            continue
         weapons.update_weapon(actor, weapon, weapon.version,
                               last_import_country_code=trace.importer_country_code)
+        # The record's history says where the new value came from.
+        found = trace.importer or trace.last_legal_holder or trace.exporter
+        db.session.add(WeaponChange(
+            weapon_id=weapon.id, user_id=actor.id, changed_at=utcnow(), version=weapon.version,
+            field="trace_request", old_value=None,
+            new_value=f"{trace.reference}: {trace.outcome.value}, {trace.importer_country_code}"
+                      + (f", {found}" if found else "")))
 
 
 ACTIONS = {

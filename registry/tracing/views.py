@@ -1,0 +1,466 @@
+"""Pages of the trace requests: inbox and outbox, the request page and its actions, the
+form to start a trace, the printable request, the dashboard; and the JSON API."""
+
+import hashlib
+import json
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from registry import web
+from registry.audit.service import record
+from registry.auth.decorators import permission_required
+from registry.auth.models import Agency, Country
+from registry.auth.roles import Permission
+from registry.auth.scoping import get_visible, get_visible_or_404, visible
+from registry.errors import DomainError, NotAllowed
+from registry.extensions import db, utcnow
+from registry.tracing import attachments as files
+from registry.tracing import service
+from registry.tracing.forms import (
+    AttachmentForm,
+    ContentForm,
+    MessageForm,
+    TraceRequestForm,
+    outcome_choices,
+    reason_choices,
+)
+from registry.tracing.models import TraceAttachment, TraceRequest
+from registry.tracing.workflow import Action, Side, Status, Urgency
+
+blueprint = Blueprint("tracing", __name__, url_prefix="/tracing")
+api_blueprint = Blueprint("tracing_api", __name__, url_prefix="/api/v1/traces")
+PAGE_SIZE = 50
+
+web.NAVIGATION.append(("tracing.inbox", _l("Traces received"), Permission.READ_RECORDS, "traces_inbox"))
+web.NAVIGATION.append(("tracing.outbox", _l("Traces sent"), Permission.READ_RECORDS, "traces_outbox"))
+web.NAVIGATION.append(("tracing.dashboard", _l("Tracing figures"), Permission.READ_RECORDS, None))
+web.COUNTERS["traces_inbox"] = service.count_inbox
+web.COUNTERS["traces_outbox"] = service.count_outbox
+
+
+EVENT_LABELS = {
+    "create": _l("Created as a draft"),
+    "edit": _l("Content completed"),
+    "attachment": _l("Document added"),
+    "remind_acknowledge": _l("Reminder: acknowledgement overdue"),
+    "remind_answer": _l("Reminder: answer overdue"),
+} | {action.value: action.label for action in Action}
+
+
+@blueprint.context_processor
+def tracing_helpers():
+    def event_label(event) -> str:
+        label = str(EVENT_LABELS.get(event.action, event.action))
+        if event.from_status != event.to_status and event.to_status:
+            label += f" → {Status(event.to_status).label}"
+        return label
+
+    return {"event_label": event_label}
+
+
+# --- Lists ----------------------------------------------------------------------------
+
+
+def _filters() -> dict:
+    return {key: request.args.get(key, "").strip() for key in ("status", "country", "overdue", "urgency")}
+
+
+def _filtered(box: str, filters: dict):
+    """The user's agency's received (inbox) or sent (outbox) requests, with the list filters."""
+    statement = visible(current_user, TraceRequest)
+    if box == "inbox":
+        statement = statement.where(TraceRequest.requested_agency_id == current_user.agency_id,
+                                    TraceRequest.status.not_in([Status.DRAFT, Status.AWAITING_APPROVAL]))
+        other = TraceRequest.requesting_country_code
+    else:
+        statement = statement.where(TraceRequest.requesting_agency_id == current_user.agency_id)
+        other = TraceRequest.requested_country_code
+    if filters["status"] in {item.value for item in Status}:
+        statement = statement.where(TraceRequest.status == filters["status"])
+    if filters["country"]:
+        statement = statement.where(other == filters["country"].upper()[:2])
+    if filters["urgency"] in {item.value for item in Urgency}:
+        statement = statement.where(TraceRequest.urgency == filters["urgency"])
+    if filters["overdue"]:
+        statement = statement.where(service.overdue_condition(utcnow()))
+    return statement
+
+
+def _list(box: str):
+    filters = _filters()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    traces = db.session.scalars(
+        _filtered(box, filters).order_by(TraceRequest.id.desc()).limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).unique().all()
+    record(f"trace.{box}", details={key: value for key, value in filters.items() if value} | {"page": page})
+    return render_template("tracing/list.html", box=box, traces=traces[:PAGE_SIZE], filters=filters,
+                           page=page, has_next=len(traces) > PAGE_SIZE, statuses=list(Status),
+                           urgencies=list(Urgency), now=utcnow(), countries=_countries())
+
+
+@blueprint.route("/inbox")
+@permission_required(Permission.READ_RECORDS)
+def inbox():
+    return _list("inbox")
+
+
+@blueprint.route("/outbox")
+@permission_required(Permission.READ_RECORDS)
+def outbox():
+    return _list("outbox")
+
+
+def _countries() -> dict:
+    return {country.code: country for country in db.session.scalars(select(Country))}
+
+
+# --- Starting a trace -----------------------------------------------------------------
+
+
+def _choices(weapons) -> tuple[list, list]:
+    """Countries that have an agency (suggested ones first) and their active agencies."""
+    agencies = db.session.scalars(
+        select(Agency).where(Agency.active.is_(True), Agency.country_code != current_user.country_code)
+        .order_by(Agency.country_code, Agency.code)).all()
+    codes = sorted({agency.country_code for agency in agencies})
+    countries = _countries()
+    suggested = [code for code in service.suggested_countries(weapons) if code != current_user.country_code]
+    ordered = [code for code in suggested if code in codes] + [code for code in codes if code not in suggested]
+    country_choices = [(code, f"{countries[code].name} ({code})"
+                        + (" ★" if code in suggested else "")) for code in ordered]
+    agency_choices = [(str(agency.id), f"{agency.country_code} — {agency.code} — {agency.name}")
+                      for agency in agencies]
+    return country_choices, agency_choices
+
+
+def _from_hit(hit_id):
+    """The weapon and the agency a hit points to: the user's own record that hit, else the
+    hit record; addressed to the other agency of the hit (the state that owns the record)."""
+    from registry.weapons.models import Hit
+
+    hit = get_visible_or_404(current_user, Hit, hit_id)
+    weapon_id = hit.source_weapon_id or hit.hit_weapon_id
+    other = hit.owner_agency if hit.owner_agency_id != current_user.agency_id else hit.searcher_agency
+    return [weapon_id], other
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.SEND_TRACES)
+def new():
+    from registry.weapons.models import Weapon
+
+    weapon_ids = request.values.getlist("weapon")
+    form = TraceRequestForm()
+    if request.method == "GET" and request.args.get("hit"):
+        weapon_ids, agency = _from_hit(request.args.get("hit"))
+        form.requested_country_code.data = agency.country_code
+        form.requested_agency_id.data = str(agency.id)
+    weapons = [weapon for weapon in (get_visible(current_user, Weapon, value) for value in weapon_ids)
+               if weapon is not None]
+    if len(weapons) < len(set(weapon_ids)):
+        flash(_("A weapon record does not exist or you may not see it."), "error")
+    form.set_choices(*_choices(weapons))
+    if request.method == "GET" and not form.requested_country_code.data:
+        suggested = [code for code in service.suggested_countries(weapons) if code != current_user.country_code]
+        if suggested:
+            form.requested_country_code.data = suggested[0]
+    if form.validate_on_submit():
+        try:
+            trace = service.create_trace_request(
+                current_user, weapon_ids=weapon_ids,
+                requested_country_code=form.requested_country_code.data,
+                requested_agency_id=form.requested_agency_id.data or None, urgency=form.urgency.data,
+                **{name: getattr(form, name).data for name in service.CONTENT_FIELDS})
+            if request.form.get("then") == "send":
+                service.send(current_user, trace)
+        except DomainError as error:
+            db.session.rollback()
+            target = getattr(form, error.field or "", None)
+            if target is not None and hasattr(target, "errors") and error.field != "weapon_ids":
+                target.errors = list(target.errors) + [str(error.message)]
+            else:
+                flash(str(error.message), "error")
+            weapons = [w for w in (get_visible(current_user, Weapon, v) for v in weapon_ids) if w]
+            return render_template("tracing/new.html", form=form, weapons=weapons), 400
+        flash(_("Trace request %(reference)s saved.", reference=trace.reference), "success")
+        return redirect(url_for("tracing.show", trace_id=trace.id))
+    if request.method == "GET":
+        record("trace.new_form", details={"weapons": [weapon.id for weapon in weapons]})
+    return render_template("tracing/new.html", form=form, weapons=weapons)
+
+
+# --- The request page -----------------------------------------------------------------
+
+
+@blueprint.route("/<int:trace_id>")
+@permission_required(Permission.READ_RECORDS)
+def show(trace_id: int):
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    record("trace.view", "trace_request", trace.id, {"reference": trace.reference})
+    content_form = None
+    if trace.status in (Status.DRAFT, Status.INFO_REQUESTED) and service.side_of(current_user, trace) == \
+            Side.REQUESTING and current_user.can(Permission.SEND_TRACES):
+        content_form = ContentForm(obj=trace)
+        content_form.set_choices()
+        content_form.urgency.data = trace.urgency.value
+    return render_template(
+        "tracing/show.html", trace=trace, moves=service.moves_for(current_user, trace),
+        side=service.side_of(current_user, trace), can_write=service.can_write(current_user, trace),
+        message_form=MessageForm(), attachment_form=AttachmentForm(), content_form=content_form,
+        reasons=reason_choices(), outcomes=outcome_choices(), countries=_countries(), now=utcnow(),
+        Action=Action)
+
+
+@blueprint.route("/<int:trace_id>/content", methods=["POST"])
+@permission_required(Permission.SEND_TRACES)
+def edit(trace_id: int):
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    form = ContentForm()
+    form.set_choices()
+    if not form.validate_on_submit():
+        flash(_("Check the texts: one of them is too long."), "error")
+        return redirect(url_for("tracing.show", trace_id=trace.id))
+    try:
+        service.update_request(current_user, trace, urgency=form.urgency.data,
+                               **{name: getattr(form, name).data for name in service.CONTENT_FIELDS})
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("The request is saved."), "success")
+    return redirect(url_for("tracing.show", trace_id=trace_id))
+
+
+@blueprint.route("/<int:trace_id>/<action>", methods=["POST"])
+@permission_required(Permission.READ_RECORDS)
+def move(trace_id: int, action: str):
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    if action not in {item.value for item in Action}:
+        abort(404)
+    try:
+        service.perform(current_user, trace, action, request.form.to_dict())
+    except NotAllowed as error:
+        db.session.rollback()
+        return render_template("errors/error.html", code=403, title=_("Not allowed"),
+                               message=str(error.message)), 403
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("tracing.show", trace_id=trace_id), 303)
+    flash(_("Trace request %(reference)s: %(status)s.", reference=trace.reference,
+            status=trace.status.label), "success")
+    return redirect(url_for("tracing.show", trace_id=trace_id))
+
+
+@blueprint.route("/<int:trace_id>/messages", methods=["POST"])
+@permission_required(Permission.READ_RECORDS)
+def message(trace_id: int):
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    try:
+        service.add_message(current_user, trace, request.form.get("body", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Message sent."), "success")
+    return redirect(url_for("tracing.show", trace_id=trace_id) + "#thread")
+
+
+@blueprint.route("/<int:trace_id>/attachments", methods=["POST"])
+@permission_required(Permission.READ_RECORDS)
+def attachment_upload(trace_id: int):
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise DomainError(_l("Choose a file."), field="file")
+        data = upload.read(files.max_size() + 1)
+        service.add_attachment(current_user, trace, upload.filename, data, request.form.get("description", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("tracing.show", trace_id=trace_id) + "#attachments", 303)
+    flash(_("Document added."), "success")
+    return redirect(url_for("tracing.show", trace_id=trace_id) + "#attachments")
+
+
+@blueprint.route("/<int:trace_id>/attachments/<int:attachment_id>")
+@permission_required(Permission.READ_RECORDS)
+def attachment(trace_id: int, attachment_id: int):
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    item = db.session.get(TraceAttachment, attachment_id)
+    if item is None or item.trace_request_id != trace.id:
+        abort(404)
+    path = files.stored_path(item.storage_path)
+    if not path.exists():
+        abort(404)
+    record("trace.attachment_download", "trace_request", trace.id,
+           {"attachment_id": item.id, "sha256": item.sha256})
+    response = send_file(path, mimetype=item.content_type, download_name=item.filename,
+                         as_attachment=item.content_type == "application/pdf", max_age=0)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def document(trace: TraceRequest) -> tuple[dict, str]:
+    """What the printed request says, and its SHA-256: the other side can check the copy
+    it received through another channel against the registry."""
+    content = {
+        "reference": trace.reference,
+        "requesting_agency": trace.requesting_agency.code, "requested_agency": trace.requested_agency.code,
+        "requesting_country": trace.requesting_country_code, "requested_country": trace.requested_country_code,
+        "urgency": trace.urgency.value, "sent_at": trace.sent_at.isoformat() if trace.sent_at else None,
+        "weapons": [item.description for item in trace.weapons],
+        **{name: getattr(trace, name) for name in service.CONTENT_FIELDS},
+        "status": trace.status.value, "outcome": trace.outcome.value if trace.outcome else None,
+        "reason": trace.reason.value if trace.reason else None, "reason_note": trace.reason_note,
+        **{name: (value.isoformat() if hasattr(value, "isoformat") else value)
+           for name, value in ((name, getattr(trace, name)) for name in service.ANSWER_FIELDS)},
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return content, hashlib.sha256(canonical).hexdigest()
+
+
+@blueprint.route("/<int:trace_id>/print")
+@permission_required(Permission.READ_RECORDS)
+def printable(trace_id: int):
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    _content, checksum = document(trace)
+    record("trace.print", "trace_request", trace.id, {"reference": trace.reference, "sha256": checksum})
+    return render_template("tracing/print.html", trace=trace, checksum=checksum, countries=_countries(),
+                           printed_at=utcnow())
+
+
+@blueprint.route("/dashboard")
+@permission_required(Permission.READ_RECORDS)
+def dashboard():
+    rows = service.figures(current_user)
+    record("trace.dashboard")
+    return render_template("tracing/dashboard.html", rows=rows)
+
+
+# --- JSON API -------------------------------------------------------------------------
+
+
+def trace_json(trace: TraceRequest, full: bool = False) -> dict:
+    data = {
+        "id": trace.id, "reference": trace.reference, "status": trace.status.value,
+        "urgency": trace.urgency.value,
+        "requesting_country": trace.requesting_country_code, "requesting_agency": trace.requesting_agency.code,
+        "requested_country": trace.requested_country_code, "requested_agency": trace.requested_agency.code,
+        "created_at": trace.created_at.isoformat(), "sent_at": _iso(trace.sent_at),
+        "acknowledge_due": _iso(trace.acknowledge_due), "answer_due": _iso(trace.answer_due),
+        "acknowledged_at": _iso(trace.acknowledged_at), "answered_at": _iso(trace.answered_at),
+        "overdue": trace.overdue(), "outcome": trace.outcome.value if trace.outcome else None,
+    }
+    if full:
+        content, checksum = document(trace)
+        data |= {name: content[name] for name in content if name not in data}
+        data["weapons"] = [{"weapon_id": item.weapon_id, "description": item.description}
+                           for item in trace.weapons]
+        data["sha256"] = checksum
+        data["history"] = [{"action": event.action, "from": event.from_status, "to": event.to_status,
+                            "at": _iso(event.occurred_at), "note": event.note} for event in trace.events]
+        data["messages"] = [{"agency": m.agency.code, "at": _iso(m.created_at), "body": m.body}
+                            for m in trace.messages]
+        data["actions"] = [move.action.value for move in service.moves_for(current_user, trace)]
+    return data
+
+
+def _iso(moment):
+    return moment.isoformat() if moment else None
+
+
+def _api_error(error: DomainError):
+    db.session.rollback()
+    status = 403 if isinstance(error, NotAllowed) else 400
+    return jsonify(error="not_allowed" if status == 403 else "invalid", field=error.field,
+                   message=str(error.message)), status
+
+
+def _payload() -> dict:
+    data = request.get_json(silent=True)
+    if data is None:
+        data = request.form.to_dict()
+        if "weapon_ids" in request.form:
+            data["weapon_ids"] = request.form.getlist("weapon_ids")
+    if not isinstance(data, dict):
+        return {}
+    return data
+
+
+@api_blueprint.route("", methods=["GET"])
+def api_list():
+    """Trace requests the user sees (sent and received by its agency), newest first."""
+    box = request.args.get("box", "")
+    statement = visible(current_user, TraceRequest)
+    if box == "inbox":
+        statement = _filtered("inbox", _filters())
+    elif box == "outbox":
+        statement = _filtered("outbox", _filters())
+    else:
+        statement = statement.where(or_(TraceRequest.requesting_agency_id == current_user.agency_id,
+                                        TraceRequest.requested_agency_id == current_user.agency_id))
+    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
+    traces = db.session.scalars(statement.order_by(TraceRequest.id.desc()).limit(limit)).unique().all()
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    record("trace.api_list", details={"box": box, "count": len(traces)})
+    return jsonify(total=total, traces=[trace_json(trace) for trace in traces])
+
+
+@api_blueprint.route("", methods=["POST"])
+def api_create():
+    """Create a draft trace request (JSON: weapon_ids, requested_country_code, the ITI texts)."""
+    data = _payload()
+    weapon_ids = data.get("weapon_ids") or []
+    if not isinstance(weapon_ids, list):
+        weapon_ids = [weapon_ids]
+    try:
+        trace = service.create_trace_request(
+            current_user, weapon_ids=weapon_ids,
+            requested_country_code=str(data.get("requested_country_code") or ""),
+            requested_agency_id=data.get("requested_agency_id") or None,
+            urgency=data.get("urgency") or Urgency.NORMAL,
+            **{name: str(data.get(name) or "") for name in service.CONTENT_FIELDS})
+        if data.get("send"):
+            service.send(current_user, trace)
+    except DomainError as error:
+        return _api_error(error)
+    return jsonify(trace_json(trace, full=True)), 201
+
+
+@api_blueprint.route("/<int:trace_id>", methods=["GET"])
+def api_show(trace_id: int):
+    """One trace request with its weapons, history and thread."""
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    record("trace.view", "trace_request", trace.id, {"reference": trace.reference, "via": "api"})
+    return jsonify(trace_json(trace, full=True))
+
+
+@api_blueprint.route("/<int:trace_id>/<action>", methods=["POST"])
+def api_move(trace_id: int, action: str):
+    """Move a trace request: send, approve, acknowledge, answer, decline, accept..."""
+    trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+    try:
+        if action == "message":
+            service.add_message(current_user, trace, str(_payload().get("body") or ""))
+        else:
+            service.perform(current_user, trace, action, _payload())
+    except DomainError as error:
+        return _api_error(error)
+    return jsonify(trace_json(trace, full=True))
