@@ -1,0 +1,86 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from registry.weapons.models import Sharing, WeaponStatus
+from registry.weapons.serials import SerialState
+
+
+class WeaponForm(FlaskForm):
+    """What an officer types. The service checks the values (dates, statuses, serial)."""
+
+    status = SelectField(_l("Status"), description=_l(
+        "Seized, found or surrendered: in your hands. Lost, stolen or trafficked: wanted; "
+        "other states' searches on its serial make a hit."))
+    sharing = SelectField(_l("Sharing"), description=_l(
+        "National: your country only. Partner states: the states your agency lists as partners. "
+        "All: every state of the registry. Share lost and stolen weapons so others can find them."))
+    raw_serial = StringField(_l("Serial number"), validators=[Length(max=100)], description=_l(
+        "As stamped, with its spaces and dashes: the comparison ignores them and reads O as 0, "
+        "I and L as 1. If it is ground off or unreadable, say so below."))
+    serial_state = SelectField(_l("Serial state"), description=_l(
+        "Left on “detect”, words such as “limé”, “illisible” or “néant” are understood."))
+    raw_make = StringField(_l("Make"), validators=[Length(max=200)],
+                           description=_l("As marked or reported, e.g. Kalashnikov, Beretta."))
+    raw_model = StringField(_l("Model"), validators=[Length(max=200)], description=_l("E.g. AKM, 92FS."))
+    raw_calibre = StringField(_l("Calibre"), validators=[Length(max=100)],
+                              description=_l("E.g. 7.62x39mm, 9mm Parabellum, 12 gauge."))
+    raw_type = StringField(_l("Type"), validators=[Length(max=100)],
+                           description=_l("E.g. assault rifle, pistol, shotgun."))
+    marking_importer = StringField(_l("Importer marking"), validators=[Length(max=200)])
+    marking_proof = StringField(_l("Proof marks"), validators=[Length(max=200)])
+    marking_year = StringField(_l("Year marking"), validators=[Length(max=20)])
+    marking_other = StringField(_l("Other markings"), validators=[Length(max=500)],
+                                description=_l("Factory codes, arsenal marks, inscriptions."))
+    manufacture_country_code = SelectField(_l("Country of manufacture"))
+    last_import_country_code = SelectField(_l("Country of last legal import"))
+    event_date = StringField(_l("Date of the event"), render_kw={"type": "date"}, description=_l(
+        "Day of the seizure, find, loss or theft (YYYY-MM-DD): not in the future, not before 1850."))
+    event_town = StringField(_l("Town"), validators=[Length(max=200)])
+    event_region = StringField(_l("Region"), validators=[Length(max=200)])
+    event_country_code = SelectField(_l("Country of the event"))
+    latitude = StringField(_l("Latitude"), description=_l("Optional, in decimal degrees, e.g. 12.6392."))
+    longitude = StringField(_l("Longitude"), description=_l("Optional, in decimal degrees, e.g. -8.0029."))
+    case_reference = StringField(_l("Case reference"), validators=[Length(max=100)],
+                                 description=_l("Your file or procedure number."))
+    legal_ground = StringField(_l("Legal ground"), validators=[Length(max=200)],
+                               description=_l("E.g. illicit possession."))
+    criminal_context = StringField(_l("Criminal context"), validators=[Length(max=200)],
+                                   description=_l("E.g. trafficking, armed group, diversion; may be "
+                                                  "completed later."))
+    circumstances = TextAreaField(_l("Circumstances"), validators=[Length(max=10_000)])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=10_000)])
+    version = HiddenField()
+
+    def set_choices(self, countries):
+        self.status.choices = [("", _l("Choose…"))] + [(s.value, s.label) for s in WeaponStatus]
+        self.sharing.choices = [(s.value, s.label) for s in Sharing]
+        self.serial_state.choices = [("", _l("Detect from what is typed"))] + [
+            (s.value, s.label) for s in SerialState]
+        country_choices = [("", "—")] + [(country.code, f"{country.name} ({country.code})")
+                                        for country in countries]
+        for name in ("manufacture_country_code", "last_import_country_code", "event_country_code"):
+            getattr(self, name).choices = country_choices
+
+    def values(self) -> dict:
+        """The typed values, as the service takes them."""
+        return {name: field.data for name, field in self._fields.items()
+                if name not in ("csrf_token", "version")}
+
+
+class DeleteForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for deletion"), validators=[Length(max=2000)],
+                           description=_l("Kept in the history and the audit log."))
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Photo"), description=_l("JPEG, PNG or WebP, at most 5 MB; 6 per record."))
+    caption = StringField(_l("Caption"), validators=[Length(max=200)])
+
+
+class HitDecisionForm(FlaskForm):
+    decision = HiddenField()
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)],
+                           description=_l("Needed to dismiss: why it is not the same weapon."))

@@ -1,0 +1,190 @@
+"""Searching weapon records: by serial (exact key first, then near keys, ranked) and by
+make, model, calibre, status, country, agency, dates, place and case reference.
+
+Every query goes through the user's scope; serial lookups use the serial_key index
+(`serial_key = ?` then `serial_key IN (near keys)`), never a scan.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from registry.audit.service import record
+from registry.auth.models import Agency, User
+from registry.auth.scoping import visible
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.weapons.models import Hit, Sharing, Weapon, WeaponStatus
+from registry.weapons.serials import near_keys, serial_key
+from registry.weapons.service import identification_fields, record_search_hits
+
+PAGE_SIZE = 50
+SERIAL_RESULTS_LIMIT = 200
+SORTS = {
+    "created": Weapon.created_at, "reference": Weapon.reference, "event_date": Weapon.event_date,
+    "status": Weapon.status, "make": Weapon.raw_make, "country": Weapon.country_code,
+}
+
+
+@dataclass
+class Criteria:
+    serial: str = ""
+    make: str = ""
+    model: str = ""
+    calibre: str = ""
+    status: str = ""
+    country: str = ""
+    agency: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    place: str = ""
+    case_reference: str = ""
+    sharing: str = ""
+    sort: str = "created"
+    direction: str = "desc"
+
+    @classmethod
+    def from_mapping(cls, values) -> "Criteria":
+        names = cls.__dataclass_fields__
+        return cls(**{name: str(values.get(name, "") or "").strip()[:200] for name in names
+                      if values.get(name)})
+
+    def terms(self) -> dict:
+        """What was asked, for the audit log (empty terms left out)."""
+        return {name: value for name, value in asdict(self).items()
+                if value and name not in ("sort", "direction")}
+
+
+@dataclass
+class SearchResult:
+    weapons: list[Weapon]
+    scores: dict[int, float] = field(default_factory=dict)  # weapon id -> serial score
+    has_next: bool = False
+    page: int = 1
+    key: str | None = None
+    hits: list[Hit] = field(default_factory=list)
+
+
+def _parse_date(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(_l("The date is not a date: write it as YYYY-MM-DD."), field=name) from None
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(user: User, criteria: Criteria):
+    """The user's visible records narrowed by every criterion except the serial."""
+    statement = visible(user, Weapon)
+    if criteria.status:
+        try:
+            statement = statement.where(Weapon.status == WeaponStatus(criteria.status))
+        except ValueError:
+            raise DomainError(_l("Choose a status from the list."), field="status") from None
+    if criteria.sharing:
+        try:
+            statement = statement.where(Weapon.sharing == Sharing(criteria.sharing))
+        except ValueError:
+            raise DomainError(_l("Choose a sharing from the list."), field="sharing") from None
+    if criteria.country:
+        statement = statement.where(Weapon.country_code == criteria.country.upper())
+    if criteria.agency:
+        agency_ids = select(Agency.id).where(Agency.code == criteria.agency.upper())
+        statement = statement.where(Weapon.agency_id.in_(agency_ids))
+    for name, column in (("make", Weapon.raw_make), ("model", Weapon.raw_model),
+                         ("calibre", Weapon.raw_calibre)):
+        text = getattr(criteria, name)
+        if not text:
+            continue
+        condition = func.lower(column).like(_like(text), escape="\\")
+        identified = identification_fields(user.country_code, *(
+            text if other == name else None for other in ("make", "model", "calibre", "type")))
+        identified_id = identified.get(f"{name}_id")
+        if identified_id is not None:
+            condition = or_(condition, getattr(Weapon, f"{name}_id") == identified_id)
+        statement = statement.where(condition)
+    since = _parse_date(criteria.date_from, "date_from")
+    until = _parse_date(criteria.date_to, "date_to")
+    if since:
+        statement = statement.where(Weapon.event_date >= since)
+    if until:
+        statement = statement.where(Weapon.event_date <= until)
+    if criteria.place:
+        pattern = _like(criteria.place)
+        statement = statement.where(or_(func.lower(Weapon.event_town).like(pattern, escape="\\"),
+                                        func.lower(Weapon.event_region).like(pattern, escape="\\"),
+                                        Weapon.event_country_code == criteria.place.upper()[:2]))
+    if criteria.case_reference:
+        statement = statement.where(Weapon.case_reference == criteria.case_reference)
+    return statement
+
+
+def _ordered(statement, criteria: Criteria):
+    column = SORTS.get(criteria.sort, Weapon.created_at)
+    if criteria.direction == "asc":
+        return statement.order_by(column.asc(), Weapon.id.asc())
+    return statement.order_by(column.desc(), Weapon.id.desc())
+
+
+def serial_matches(user: User, key: str, criteria: Criteria, near: bool = True) -> list[tuple[Weapon, float]]:
+    """Records whose key is `key` (score 1), then those one look-alike or edit away."""
+    statement = filtered(user, criteria)
+    exact = db.session.scalars(statement.where(Weapon.serial_key == key)
+                               .order_by(Weapon.created_at.desc()).limit(SERIAL_RESULTS_LIMIT)).all()
+    found = [(weapon, 1.0) for weapon in exact]
+    if near and len(found) < SERIAL_RESULTS_LIMIT:
+        candidates = near_keys(key)
+        if candidates:
+            rows = db.session.scalars(statement.where(Weapon.serial_key.in_(list(candidates)))
+                                      .limit(SERIAL_RESULTS_LIMIT - len(found))).all()
+            found.extend(sorted(((weapon, candidates[weapon.serial_key]) for weapon in rows),
+                                key=lambda pair: (-pair[1], pair[0].reference)))
+    return found
+
+
+def search(user: User, criteria: Criteria, page: int = 1, *, audit: bool = True,
+           page_size: int = PAGE_SIZE) -> SearchResult:
+    """One page of results for the user, written to the audit log with its terms.
+    A serial search also records and announces the hits it makes."""
+    page = max(int(page or 1), 1)
+    terms = criteria.terms()
+    if criteria.serial:
+        key = serial_key(criteria.serial)
+        if key is None:
+            raise DomainError(_l("The serial has no letter or digit to search for."), field="serial")
+        matches = serial_matches(user, key, criteria)
+        start = (page - 1) * page_size
+        window = matches[start:start + page_size]
+        identified = identification_fields(user.country_code, criteria.make or None, None, None, None)
+        hits = record_search_hits(user, key, identified.get("make_id"), criteria.make or None,
+                                  [weapon for weapon, _score in matches], terms)
+        result = SearchResult([weapon for weapon, _score in window],
+                              {weapon.id: score for weapon, score in window},
+                              has_next=len(matches) > start + page_size, page=page, key=key, hits=hits)
+    else:
+        rows = db.session.scalars(_ordered(filtered(user, criteria), criteria)
+                                  .limit(page_size + 1).offset((page - 1) * page_size)).all()
+        result = SearchResult(list(rows[:page_size]), has_next=len(rows) > page_size, page=page)
+    if audit:
+        record("weapon.search", "weapon", None,
+               {"terms": terms, "page": page, "results": len(result.weapons),
+                "hits": [hit.id for hit in result.hits]}, user=user)
+    return result
+
+
+def export_rows(user: User, criteria: Criteria, limit: int = 50_000) -> list[Weapon]:
+    """Every record of a result list (up to `limit`), for an export."""
+    if criteria.serial:
+        key = serial_key(criteria.serial)
+        if key is None:
+            raise DomainError(_l("The serial has no letter or digit to search for."), field="serial")
+        return [weapon for weapon, _score in serial_matches(user, key, criteria)]
+    return list(db.session.scalars(_ordered(filtered(user, criteria), criteria).limit(limit)))

@@ -1,0 +1,582 @@
+"""Weapon records: create, edit, delete, bulk creation for imports, and hits.
+
+Functions take plain values and the acting user, never the request; they do not commit
+(the request, the CLI command or the job does).
+"""
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from rapidfuzz import fuzz
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from registry.audit.service import record
+from registry.auth.models import Agency, AgencyPartner, Country, User
+from registry.auth.roles import Permission
+from registry.errors import DomainError, NotAllowed
+from registry.extensions import db, utcnow
+from registry.notifications.service import notify
+from registry.weapons.models import (
+    Hit,
+    HitStatus,
+    ReferenceCounter,
+    Sharing,
+    Weapon,
+    WeaponChange,
+    WeaponStatus,
+)
+from registry.weapons.serials import SerialState, detect_serial_state, is_short, serial_key
+
+# Fields an officer gives; the rest (reference, owner, identification, audit columns) the
+# registry fills.
+TEXT_FIELDS = {
+    "raw_make": 200, "raw_model": 200, "raw_calibre": 100, "raw_type": 100, "raw_serial": 100,
+    "marking_importer": 200, "marking_proof": 200, "marking_year": 20, "marking_other": 500,
+    "event_town": 200, "event_region": 200, "case_reference": 100, "legal_ground": 200,
+    "criminal_context": 200, "circumstances": 10_000, "notes": 10_000,
+}
+COUNTRY_FIELDS = ("manufacture_country_code", "last_import_country_code", "event_country_code")
+EDITABLE_FIELDS = (
+    ("status", "sharing", "serial_state") + tuple(TEXT_FIELDS) + COUNTRY_FIELDS
+    + ("event_date", "latitude", "longitude")
+)
+IDENTIFIED_FIELDS = ("make_id", "model_id", "calibre_id", "type_id", "identification_method",
+                     "identification_confidence")
+EARLIEST_EVENT_DATE = date(1850, 1, 1)
+BULK_BATCH_SIZE = 1000
+IN_CHUNK = 500  # values per IN (...) list
+
+
+class StaleRecord(DomainError):
+    """The record changed since the form was opened; `changes` says how."""
+
+    def __init__(self, weapon: Weapon, changes: list[WeaponChange]):
+        super().__init__(_l("Someone else changed this record while you were editing it. Your "
+                            "changes were not saved: check the changes below, then save again."))
+        self.weapon = weapon
+        self.changes = changes
+
+
+# --- Validation -------------------------------------------------------------------------
+
+
+def _enum_value(enum_class, value, field: str, message):
+    if isinstance(value, enum_class):
+        return value
+    try:
+        return enum_class(str(value or "").strip())
+    except ValueError:
+        raise DomainError(message, field=field) from None
+
+
+def _clean_date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise DomainError(_l("The date is not a date: write it as YYYY-MM-DD."),
+                              field="event_date") from None
+    if value > date.today():
+        raise DomainError(_l("The date is in the future."), field="event_date")
+    if value < EARLIEST_EVENT_DATE:
+        raise DomainError(_l("The date is before 1850: check the year."), field="event_date")
+    return value
+
+
+def _clean_coordinate(value, field: str, limit: float) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DomainError(_l("Write a number, e.g. 12.6392."), field=field) from None
+    if not -limit <= number <= limit:
+        raise DomainError(_l("Out of range: from -%(limit)d to %(limit)d.", limit=int(limit)),
+                          field=field)
+    return number
+
+
+def clean_fields(fields: dict, partial: bool = False) -> dict:
+    """Check and normalise what an officer gave; raise DomainError naming the field."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(_l("Unknown field: %(name)s.", name=sorted(unknown)[0]))
+    cleaned: dict = {}
+    if "status" in fields or not partial:
+        cleaned["status"] = _enum_value(WeaponStatus, fields.get("status"), "status",
+                                        _l("Choose a status from the list."))
+    if "sharing" in fields or not partial:
+        cleaned["sharing"] = _enum_value(Sharing, fields.get("sharing") or Sharing.NATIONAL, "sharing",
+                                         _l("Choose a sharing from the list."))
+    for name, length in TEXT_FIELDS.items():
+        if name in fields or not partial:
+            value = fields.get(name)
+            value = unicodedata.normalize("NFC", str(value)).strip() if value is not None else ""
+            if len(value) > length:
+                raise DomainError(_l("At most %(length)d characters.", length=length), field=name)
+            cleaned[name] = value or None
+    if "event_date" in fields or not partial:
+        cleaned["event_date"] = _clean_date(fields.get("event_date"))
+    if "latitude" in fields or not partial:
+        cleaned["latitude"] = _clean_coordinate(fields.get("latitude"), "latitude", 90)
+    if "longitude" in fields or not partial:
+        cleaned["longitude"] = _clean_coordinate(fields.get("longitude"), "longitude", 180)
+    codes = {}
+    for name in COUNTRY_FIELDS:
+        if name in fields or not partial:
+            code = (fields.get(name) or "").strip().upper() or None
+            cleaned[name] = code
+            if code:
+                codes[code] = name
+    if codes:
+        known = set(db.session.scalars(select(Country.code).where(Country.code.in_(codes))))
+        for code, name in codes.items():
+            if code not in known:
+                raise DomainError(_l("Unknown country code: %(code)s.", code=code), field=name)
+    if "raw_serial" in cleaned or "serial_state" in fields:
+        cleaned.update(_serial_fields(cleaned.get("raw_serial", fields.get("raw_serial")),
+                                      fields.get("serial_state")))
+    return cleaned
+
+
+def _serial_fields(raw: str | None, state) -> dict:
+    """The serial as typed, its state (given, or read from words like "limé") and its key."""
+    state = (_enum_value(SerialState, state, "serial_state", _l("Choose a serial state from the list."))
+             if state else detect_serial_state(raw))
+    key = serial_key(raw) if state is SerialState.READABLE else None
+    if state is SerialState.READABLE and key is None:
+        raise DomainError(_l("The serial has no letter or digit. Type it as stamped, or choose "
+                             "“obliterated”, “unreadable” or “no serial number”."), field="raw_serial")
+    return {"raw_serial": raw, "serial_state": state, "serial_key": key}
+
+
+# --- Identification (the reference engine, when present) -------------------------------
+
+
+def identification_fields(country_code: str, make, model, calibre, type_) -> dict:
+    """Identified ids, method and confidence from the reference engine; nothing when the
+    engine is not installed (the raw values then stand)."""
+    try:
+        from registry.reference.engine import identify
+    except ImportError:
+        return {}
+    if not any((make, model, calibre, type_)):
+        return dict.fromkeys(IDENTIFIED_FIELDS)
+    result = identify(make, model, calibre=calibre, type=type_, country=country_code)
+    return {
+        "make_id": result.make_id, "model_id": result.model_id, "calibre_id": result.calibre_id,
+        "type_id": result.type_id, "identification_method": result.method,
+        "identification_confidence": dict(result.confidence),
+    }
+
+
+# --- Reference numbers ------------------------------------------------------------------
+
+
+def reserve_references(country_code: str, count: int, year: int | None = None) -> list[str]:
+    """`count` new public references (ML-2026-000123), unique under concurrent writers.
+
+    `UPDATE ... SET last = last + count RETURNING last` locks the counter row until the
+    transaction ends (SQLite: the write lock; PostgreSQL: the row lock). The first number
+    of a year inserts the row; two first writers collide on the primary key and the loser
+    retries the update.
+    """
+    year = year or utcnow().year
+    increment = (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.country_code == country_code, ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + count)
+        .returning(ReferenceCounter.last)
+        .execution_options(synchronize_session=False)
+    )
+    last = db.session.execute(increment).scalar_one_or_none()
+    if last is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(ReferenceCounter).values(
+                    country_code=country_code, year=year, last=count))
+            last = count
+        except IntegrityError:
+            last = db.session.execute(increment).scalar_one()
+    first = last - count + 1
+    return [f"{country_code}-{year}-{number:06d}" for number in range(first, last + 1)]
+
+
+# --- Create, edit, delete ----------------------------------------------------------------
+
+
+def _history_value(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value.value if hasattr(value, "value") else value)
+
+
+def create_weapon(actor: User, **fields) -> Weapon:
+    """Record a weapon for the actor's agency; identify it; look for hits."""
+    if not actor.can(Permission.WRITE_RECORDS):
+        raise NotAllowed(_l("Your role does not allow recording weapons."))
+    cleaned = clean_fields(fields)
+    agency = actor.agency
+    cleaned.update(identification_fields(agency.country_code, cleaned["raw_make"], cleaned["raw_model"],
+                                         cleaned["raw_calibre"], cleaned["raw_type"]))
+    now = utcnow()
+    weapon = Weapon(
+        reference=reserve_references(agency.country_code, 1)[0], agency_id=agency.id,
+        country_code=agency.country_code, created_by_id=actor.id, created_at=now,
+        updated_by_id=actor.id, updated_at=now, **cleaned,
+    )
+    db.session.add(weapon)
+    db.session.flush()
+    db.session.add(WeaponChange(weapon_id=weapon.id, user_id=actor.id, changed_at=now, version=1,
+                                field="record", old_value=None, new_value="created"))
+    record("weapon.create", "weapon", weapon.id, {"reference": weapon.reference}, user=actor)
+    check_hits(actor, [weapon])
+    return weapon
+
+
+def changes_since(weapon: Weapon, version: int) -> list[WeaponChange]:
+    return list(db.session.scalars(
+        select(WeaponChange).where(WeaponChange.weapon_id == weapon.id, WeaponChange.version > version)
+        .order_by(WeaponChange.id)))
+
+
+def update_weapon(actor: User, weapon: Weapon, expected_version: int, **fields) -> Weapon:
+    """Change a record if nobody changed it since `expected_version`; one history row per
+    changed field. A stale edit raises StaleRecord with the changes made meanwhile."""
+    if not actor.can(Permission.WRITE_RECORDS) or weapon.agency_id != actor.agency_id:
+        raise NotAllowed(_l("Only the agency that recorded this weapon may change it."))
+    if weapon.is_deleted:
+        raise DomainError(_l("This record was deleted: it can no longer be changed."))
+    cleaned = clean_fields(fields, partial=True)
+    if int(expected_version) != weapon.version:
+        raise StaleRecord(weapon, changes_since(weapon, int(expected_version)))
+    names = ("raw_make", "raw_model", "raw_calibre", "raw_type")
+    if any(name in cleaned and cleaned[name] != getattr(weapon, name) for name in names):
+        values = {name: cleaned.get(name, getattr(weapon, name)) for name in names}
+        cleaned.update(identification_fields(weapon.country_code, *values.values()))
+    changed = {name: value for name, value in cleaned.items() if getattr(weapon, name) != value}
+    if not changed:
+        return weapon
+    now = utcnow()
+    new_version = weapon.version + 1
+    for name, value in changed.items():
+        if name in ("serial_key", "identification_confidence"):
+            continue  # derived: shown through the fields they come from
+        db.session.add(WeaponChange(weapon_id=weapon.id, user_id=actor.id, changed_at=now,
+                                    version=new_version, field=name,
+                                    old_value=_history_value(getattr(weapon, name)),
+                                    new_value=_history_value(value)))
+        setattr(weapon, name, value)
+    weapon.updated_by_id = actor.id
+    weapon.updated_at = now
+    db.session.flush()  # the version column makes a concurrent writer fail here
+    record("weapon.update", "weapon", weapon.id,
+           {"reference": weapon.reference, "fields": sorted(changed)}, user=actor)
+    if {"raw_serial", "serial_key", "make_id", "raw_make", "status", "sharing"} & set(changed):
+        check_hits(actor, [weapon])
+    return weapon
+
+
+def delete_weapon(actor: User, weapon: Weapon, reason: str) -> Weapon:
+    """Soft-delete a record of the actor's country, with the reason (supervisors only)."""
+    if not actor.can(Permission.DELETE_RECORDS) or weapon.country_code != actor.country_code:
+        raise NotAllowed(_l("Only a supervisor of the record's country may delete it."))
+    if weapon.is_deleted:
+        raise DomainError(_l("This record was already deleted."))
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise DomainError(_l("Say why the record is deleted (at least 5 characters)."), field="reason")
+    now = utcnow()
+    weapon.deleted_at = now
+    weapon.deleted_reason = reason[:2000]
+    weapon.updated_by_id = actor.id
+    weapon.updated_at = now
+    db.session.flush()
+    db.session.add(WeaponChange(weapon_id=weapon.id, user_id=actor.id, changed_at=now,
+                                version=weapon.version, field="deleted", old_value=None,
+                                new_value=weapon.deleted_reason))
+    record("weapon.delete", "weapon", weapon.id, {"reference": weapon.reference, "reason": reason},
+           user=actor)
+    return weapon
+
+
+# --- Bulk creation for imports -----------------------------------------------------------
+
+
+def existing_serial_keys(country_code: str, keys: set[str]) -> set[tuple[str, int | None]]:
+    """(serial_key, make_id) of the country's live records among `keys`: duplicates."""
+    found: set[tuple[str, int | None]] = set()
+    keys = sorted(key for key in keys if key)
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start:start + IN_CHUNK]
+        found.update(db.session.execute(
+            select(Weapon.serial_key, Weapon.make_id).where(
+                Weapon.country_code == country_code, Weapon.serial_key.in_(chunk),
+                Weapon.deleted_at.is_(None))).tuples())
+    return found
+
+
+BULK_COLUMNS = set(EDITABLE_FIELDS) | set(IDENTIFIED_FIELDS) | {"import_row_id", "serial_key"}
+
+
+def create_weapons_bulk(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tuple[int, str]]:
+    """Create the records of an import for `agency`: {import_row_id: (weapon_id, reference)}.
+
+    Rows are dicts of Weapon columns, each with its import_row_id; rows whose
+    import_row_id already has a record are skipped (a second commit creates nothing) and
+    answered with that record. Inserts by batches (executemany), with references reserved
+    in one block per batch, one audit event per batch and the hit check on the batch.
+    """
+    if not actor.can(Permission.IMPORT_RECORDS) or actor.agency.country_code != agency.country_code:
+        raise NotAllowed(_l("Your role does not allow importing records for this agency."))
+    result: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(rows), BULK_BATCH_SIZE):
+        result.update(_create_batch(actor, agency, rows[start:start + BULK_BATCH_SIZE]))
+    return result
+
+
+def _create_batch(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tuple[int, str]]:
+    row_ids = [row["import_row_id"] for row in rows]
+    result = {row_id: (weapon_id, reference) for row_id, weapon_id, reference in db.session.execute(
+        select(Weapon.import_row_id, Weapon.id, Weapon.reference).where(Weapon.import_row_id.in_(row_ids))
+    ).tuples()}
+    fresh = [row for row in rows if row["import_row_id"] not in result]
+    if not fresh:
+        return result
+    now = utcnow()
+    references = reserve_references(agency.country_code, len(fresh))
+    values = []
+    for row, reference in zip(fresh, references, strict=True):
+        unknown = set(row) - BULK_COLUMNS
+        if unknown:
+            raise DomainError(_l("Unknown field: %(name)s.", name=sorted(unknown)[0]))
+        value = dict.fromkeys(BULK_COLUMNS) | row
+        state = value["serial_state"] or detect_serial_state(value["raw_serial"])
+        value["serial_state"] = SerialState(state)
+        if value["serial_key"] is None and value["serial_state"] is SerialState.READABLE:
+            value["serial_key"] = serial_key(value["raw_serial"])
+        value["status"] = WeaponStatus(value["status"])
+        value["sharing"] = Sharing(value["sharing"] or Sharing.NATIONAL)
+        value.update(reference=reference, agency_id=agency.id, country_code=agency.country_code,
+                     created_by_id=actor.id, created_at=now, updated_by_id=actor.id, updated_at=now,
+                     version=1, deleted_at=None, deleted_reason=None)
+        values.append(value)
+    table = Weapon.__table__
+    inserted = db.session.execute(
+        insert(table).returning(table.c.id, table.c.import_row_id, sort_by_parameter_order=True), values
+    ).all()
+    db.session.execute(insert(WeaponChange.__table__), [
+        {"weapon_id": weapon_id, "user_id": actor.id, "changed_at": now, "version": 1,
+         "field": "record", "old_value": None, "new_value": "created"} for weapon_id, _row in inserted])
+    for (weapon_id, row_id), value in zip(inserted, values, strict=True):
+        result[row_id] = (weapon_id, value["reference"])
+    record("weapon.bulk_create", "agency", agency.id,
+           {"count": len(inserted), "first": references[0], "last": references[-1],
+            "import_rows": [min(row_ids), max(row_ids)]}, user=actor, agency_id=agency.id)
+    weapons = db.session.scalars(select(Weapon).where(Weapon.id.in_([i for i, _r in inserted]))).all()
+    check_hits(actor, weapons)
+    return result
+
+
+# --- Hits ---------------------------------------------------------------------------------
+
+
+def _plain_make(raw: str | None) -> str:
+    text = unicodedata.normalize("NFKD", raw or "").lower()
+    return re.sub(r"[^a-z0-9]", "", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+def make_compatibility(make_id_a, raw_a, make_id_b, raw_b, key: str | None) -> float:
+    """How well two makes agree, 0 when they exclude a hit.
+
+    Same identified make: 1.0; same make as typed: 0.9; either unknown: 0.7 — except
+    for a short serial, which never matches on the serial alone.
+    """
+    if make_id_a is not None and make_id_b is not None:
+        return 1.0 if make_id_a == make_id_b else 0.0
+    plain_a, plain_b = _plain_make(raw_a), _plain_make(raw_b)
+    if plain_a and plain_b:
+        if plain_a == plain_b or fuzz.ratio(plain_a, plain_b) >= 85:
+            return 0.9
+        if make_id_a is None and make_id_b is None:
+            return 0.0  # both typed, clearly different
+    if is_short(key):
+        return 0.0
+    return 0.7
+
+
+def _partner_countries(agency_ids: set[int]) -> dict[int, set[str]]:
+    partners: dict[int, set[str]] = {agency_id: set() for agency_id in agency_ids}
+    if agency_ids:
+        for agency_id, country in db.session.execute(
+                select(AgencyPartner.agency_id, AgencyPartner.country_code)
+                .where(AgencyPartner.agency_id.in_(agency_ids))).tuples():
+            partners[agency_id].add(country)
+    return partners
+
+
+def _shared_with(weapon: Weapon, country_code: str, partners: dict[int, set[str]]) -> bool:
+    return (weapon.country_code == country_code or weapon.sharing == Sharing.ALL
+            or (weapon.sharing == Sharing.PARTNERS and country_code in partners.get(weapon.agency_id, ())))
+
+
+HIT_MESSAGE_OWNER = _l("Hit: a record of %(country)s matches your wanted weapon %(reference)s "
+                       "(serial %(serial)s).")
+HIT_MESSAGE_SEARCH_OWNER = _l("Hit: a search from %(country)s matched your wanted weapon "
+                              "%(reference)s (serial %(serial)s).")
+HIT_MESSAGE_SOURCE = _l("Hit: your record %(source)s matches %(reference)s, a weapon reported "
+                        "%(status)s by %(country)s.")
+HIT_MESSAGE_SEARCHER = _l("Hit: serial %(serial)s matches %(reference)s, a weapon reported "
+                          "%(status)s by %(country)s.")
+
+
+def hit_link(hit: Hit) -> str:
+    return f"/weapons/hits/{hit.id}"
+
+
+def _tell(hit: Hit, source: Weapon | None, searcher: User | None) -> None:
+    target = hit.hit_weapon
+    told = []
+    if source is not None:
+        notify(agency_id=hit.owner_agency_id, kind="weapon.hit", message=HIT_MESSAGE_OWNER,
+               params={"country": source.country_code, "reference": target.reference,
+                       "serial": target.raw_serial}, link=hit_link(hit))
+        notify(agency_id=source.agency_id, kind="weapon.hit", message=HIT_MESSAGE_SOURCE,
+               params={"source": source.reference, "reference": target.reference,
+                       "status": target.status.value, "country": target.country_code}, link=hit_link(hit))
+        told = [{"agency_id": hit.owner_agency_id}, {"agency_id": source.agency_id}]
+    else:
+        notify(agency_id=hit.owner_agency_id, kind="weapon.hit", message=HIT_MESSAGE_SEARCH_OWNER,
+               params={"country": searcher.country_code, "reference": target.reference,
+                       "serial": target.raw_serial}, link=hit_link(hit))
+        notify(user_id=searcher.id, kind="weapon.hit", message=HIT_MESSAGE_SEARCHER,
+               params={"serial": target.raw_serial, "reference": target.reference,
+                       "status": target.status.value, "country": target.country_code}, link=hit_link(hit))
+        told = [{"agency_id": hit.owner_agency_id}, {"user_id": searcher.id,
+                                                      "agency_id": searcher.agency_id}]
+    hit.notified = told
+    hit.notified_at = utcnow()
+
+
+def check_hits(actor: User, weapons: list[Weapon]) -> list[Hit]:
+    """Store and announce the hits of these records on other states' shared wanted records,
+    and of other states' records on these when these are wanted and shared. A fixed number
+    of queries for the whole batch."""
+    weapons = [w for w in weapons if w.serial_key and not w.is_deleted]
+    if not weapons:
+        return []
+    keys = sorted({w.serial_key for w in weapons})
+    batch_ids = {w.id for w in weapons}
+    candidates: list[Weapon] = []
+    for start in range(0, len(keys), IN_CHUNK):
+        candidates.extend(db.session.scalars(select(Weapon).where(
+            Weapon.serial_key.in_(keys[start:start + IN_CHUNK]), Weapon.deleted_at.is_(None))))
+    by_key: dict[str, list[Weapon]] = {}
+    for candidate in candidates:
+        by_key.setdefault(candidate.serial_key, []).append(candidate)
+    partners = _partner_countries({w.agency_id for w in candidates} | {w.agency_id for w in weapons})
+    pairs: dict[tuple[int, int], tuple[Weapon, Weapon, float]] = {}
+    for weapon in weapons:
+        for other in by_key.get(weapon.serial_key, ()):
+            if other.country_code == weapon.country_code:
+                continue
+            score = make_compatibility(weapon.make_id, weapon.raw_make, other.make_id, other.raw_make,
+                                       weapon.serial_key)
+            if not score:
+                continue
+            # this record matches another state's wanted record it may see...
+            if other.is_wanted and _shared_with(other, weapon.country_code, partners):
+                pairs.setdefault((weapon.id, other.id), (weapon, other, score))
+            # ...or this wanted record, shared, matches another state's record
+            if weapon.is_wanted and other.id not in batch_ids and _shared_with(
+                    weapon, other.country_code, partners):
+                pairs.setdefault((other.id, weapon.id), (other, weapon, score))
+    if not pairs:
+        return []
+    known = set()
+    pair_list = list(pairs)
+    for start in range(0, len(pair_list), IN_CHUNK):
+        known.update(db.session.execute(select(Hit.source_weapon_id, Hit.hit_weapon_id).where(
+            tuple_(Hit.source_weapon_id, Hit.hit_weapon_id).in_(pair_list[start:start + IN_CHUNK]))).tuples())
+    hits = []
+    for pair, (source, target, score) in pairs.items():
+        if pair in known:
+            continue
+        hit = Hit(hit_weapon=target, owner_agency_id=target.agency_id, source_weapon_id=source.id,
+                  searcher_agency_id=source.agency_id, searcher_user_id=actor.id if actor else None,
+                  serial_key=target.serial_key, score=score, status=HitStatus.NEW, created_at=utcnow())
+        db.session.add(hit)
+        hits.append((hit, source))
+    db.session.flush()
+    for hit, source in hits:
+        _tell(hit, source, None)
+        record("weapon.hit", "hit", hit.id, {"source": source.reference,
+                                             "hit": hit.hit_weapon.reference, "score": hit.score},
+               user=actor, agency_id=source.agency_id)
+    return [hit for hit, _source in hits]
+
+
+def record_search_hits(actor: User, key: str, make_id: int | None, raw_make: str | None,
+                       matches: list[Weapon], terms: dict) -> list[Hit]:
+    """Hits of a serial search: exact-key matches that are other states' wanted records.
+    A search that found the same record before makes no second hit (nor notification)."""
+    wanted = []
+    for weapon in matches:
+        if weapon.country_code == actor.country_code or not weapon.is_wanted or weapon.serial_key != key:
+            continue
+        score = make_compatibility(make_id, raw_make, weapon.make_id, weapon.raw_make, key)
+        if score:
+            wanted.append((weapon, score))
+    if not wanted:
+        return []
+    already = set(db.session.scalars(select(Hit.hit_weapon_id).where(
+        Hit.searcher_agency_id == actor.agency_id, Hit.source_weapon_id.is_(None),
+        Hit.hit_weapon_id.in_([weapon.id for weapon, _score in wanted]))))
+    hits = []
+    for weapon, score in wanted:
+        if weapon.id in already:
+            continue
+        hit = Hit(hit_weapon=weapon, owner_agency_id=weapon.agency_id, source_weapon_id=None,
+                  searcher_agency_id=actor.agency_id, searcher_user_id=actor.id, search_terms=terms,
+                  serial_key=key, score=score, status=HitStatus.NEW, created_at=utcnow())
+        db.session.add(hit)
+        hits.append(hit)
+    db.session.flush()
+    for hit in hits:
+        _tell(hit, None, actor)
+        record("weapon.hit", "hit", hit.id, {"search": terms, "hit": hit.hit_weapon.reference,
+                                             "score": hit.score}, user=actor)
+    return hits
+
+
+def decide_hit(actor: User, hit: Hit, confirm: bool, reason: str) -> Hit:
+    """Confirm (the same weapon) or dismiss (not the same) a hit, with the reason."""
+    if actor.agency_id not in (hit.owner_agency_id, hit.searcher_agency_id) or not actor.can(
+            Permission.WRITE_RECORDS):
+        raise NotAllowed(_l("Only the two agencies of a hit may decide on it."))
+    reason = (reason or "").strip()
+    if not confirm and len(reason) < 5:
+        raise DomainError(_l("Say why the hit is dismissed (at least 5 characters)."), field="reason")
+    hit.status = HitStatus.CONFIRMED if confirm else HitStatus.DISMISSED
+    hit.decision_reason = reason or None
+    hit.decided_by_id = actor.id
+    hit.decided_at = utcnow()
+    other_agency = hit.searcher_agency_id if actor.agency_id == hit.owner_agency_id else hit.owner_agency_id
+    notify(agency_id=other_agency, kind="weapon.hit_decided",
+           message=_l("Hit on %(reference)s: %(decision)s by %(agency)s.") if confirm else
+           _l("Hit on %(reference)s dismissed by %(agency)s: %(reason)s"),
+           params={"reference": hit.hit_weapon.reference, "decision": hit.status.value,
+                   "agency": actor.agency.code, "reason": reason}, link=hit_link(hit))
+    record("weapon.hit_decided", "hit", hit.id, {"status": hit.status.value, "reason": reason},
+           user=actor)
+    return hit
+

@@ -1,0 +1,303 @@
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry.audit.service import record
+from registry.auth.decorators import permission_required
+from registry.auth.models import Country
+from registry.auth.roles import Permission
+from registry.auth.scoping import CHANGE, get_visible_or_404, visible
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.weapons import photos, search, service
+from registry.weapons.export import weapons_workbook
+from registry.weapons.forms import DeleteForm, HitDecisionForm, PhotoForm, WeaponForm
+from registry.weapons.models import (
+    Hit,
+    HitStatus,
+    Sharing,
+    Weapon,
+    WeaponChange,
+    WeaponPhoto,
+    WeaponStatus,
+)
+from registry.weapons.serials import SerialState
+from registry.web import COUNTERS, NAVIGATION
+
+blueprint = Blueprint("weapons", __name__, url_prefix="/weapons")
+
+NAVIGATION.append(("weapons.index", _l("Weapons"), Permission.READ_RECORDS, None))
+NAVIGATION.append(("weapons.hits", _l("Hits"), Permission.READ_RECORDS, "hits"))
+
+
+def _new_hits(user) -> int:
+    from sqlalchemy import func
+
+    if not user.can(Permission.READ_RECORDS):
+        return 0
+    statement = visible(user, Hit).where(Hit.status == HitStatus.NEW).with_only_columns(func.count(Hit.id))
+    return db.session.scalar(statement) or 0
+
+
+COUNTERS["hits"] = _new_hits
+
+
+def _countries():
+    return db.session.scalars(select(Country).order_by(Country.code)).all()
+
+
+def _weapon_form(**kwargs) -> WeaponForm:
+    form = WeaponForm(**kwargs)
+    form.set_choices(_countries())
+    return form
+
+
+def _attach_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error.message)]
+    else:
+        flash(str(error.message), "error")
+
+
+# --- List, search, export ---------------------------------------------------------------
+
+
+@blueprint.route("/")
+@permission_required(Permission.READ_RECORDS)
+def index():
+    criteria = search.Criteria.from_mapping(request.args)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    try:
+        result = search.search(current_user, criteria, page)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        result = search.SearchResult([], page=page)
+        status = 400
+    else:
+        status = 200
+    return render_template("weapons/index.html", result=result, criteria=criteria,
+                           statuses=list(WeaponStatus), sharings=list(Sharing),
+                           sorts=search.SORTS), status
+
+
+@blueprint.route("/export.xlsx")
+@permission_required(Permission.READ_RECORDS)
+def export():
+    criteria = search.Criteria.from_mapping(request.args)
+    try:
+        weapons = search.export_rows(current_user, criteria)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("weapons.index", **request.args))
+    record("weapon.export", "weapon", None, {"terms": criteria.terms(), "count": len(weapons),
+                                             "format": "xlsx"})
+    return send_file(
+        io.BytesIO(weapons_workbook(weapons)), as_attachment=True,
+        download_name="weapons.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# --- Create, view, edit, delete -------------------------------------------------------------
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.WRITE_RECORDS)
+def create():
+    form = _weapon_form()
+    if request.method == "GET":
+        form.sharing.data = Sharing.NATIONAL.value
+    if form.validate_on_submit():
+        try:
+            weapon = service.create_weapon(current_user, **form.values())
+        except DomainError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            flash(_("Weapon recorded as %(reference)s.", reference=weapon.reference), "success")
+            return redirect(url_for("weapons.view", weapon_id=weapon.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("weapons/form.html", form=form, weapon=None), status
+
+
+@blueprint.route("/<int:weapon_id>")
+@permission_required(Permission.READ_RECORDS)
+def view(weapon_id: int):
+    weapon = get_visible_or_404(current_user, Weapon, weapon_id)
+    tab = request.args.get("tab", "details")
+    history = []
+    if tab == "history":
+        history = db.session.scalars(select(WeaponChange).where(WeaponChange.weapon_id == weapon.id)
+                                     .order_by(WeaponChange.id.desc())).all()
+    photo_list = db.session.scalars(select(WeaponPhoto).where(WeaponPhoto.weapon_id == weapon.id)
+                                    .order_by(WeaponPhoto.id)).all()
+    record("weapon.view", "weapon", weapon.id, {"reference": weapon.reference, "tab": tab})
+    can_change = weapon.agency_id == current_user.agency_id and current_user.can(Permission.WRITE_RECORDS)
+    can_delete = (weapon.country_code == current_user.country_code
+                  and current_user.can(Permission.DELETE_RECORDS))
+    return render_template("weapons/view.html", weapon=weapon, tab=tab, history=history,
+                           photos=photo_list, can_change=can_change, can_delete=can_delete,
+                           photo_form=PhotoForm(), delete_form=DeleteForm())
+
+
+@blueprint.route("/<int:weapon_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.WRITE_RECORDS)
+def edit(weapon_id: int):
+    weapon = get_visible_or_404(current_user, Weapon, weapon_id, CHANGE)
+    form = _weapon_form(obj=None if request.method == "POST" else weapon)
+    if request.method == "GET":
+        form.status.data = weapon.status.value
+        form.sharing.data = weapon.sharing.value
+        form.serial_state.data = weapon.serial_state.value
+        form.event_date.data = weapon.event_date.isoformat() if weapon.event_date else ""
+        for name in ("latitude", "longitude"):
+            value = getattr(weapon, name)
+            getattr(form, name).data = "" if value is None else str(value)
+        form.version.data = str(weapon.version)
+    changes = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            expected = int(form.version.data or 0)
+            service.update_weapon(current_user, weapon, expected, **form.values())
+        except service.StaleRecord as stale:
+            db.session.rollback()
+            weapon = get_visible_or_404(current_user, Weapon, weapon_id, CHANGE)
+            changes = stale.changes
+            # The user's values stay in the form; the next save is checked against now.
+            form.version.data = str(weapon.version)
+            flash(str(stale.message), "error")
+            status = 409
+        except StaleDataError:
+            db.session.rollback()
+            flash(_("Someone else saved this record at the same moment. Your changes were not "
+                    "saved: save again."), "error")
+            weapon = get_visible_or_404(current_user, Weapon, weapon_id, CHANGE)
+            form.version.data = str(weapon.version)
+            status = 409
+        except (DomainError, ValueError) as error:
+            db.session.rollback()
+            weapon = get_visible_or_404(current_user, Weapon, weapon_id, CHANGE)
+            _attach_error(form, error if isinstance(error, DomainError) else DomainError(
+                _l("The form was not complete: please send it again.")))
+            status = 400
+        else:
+            flash(_("Record %(reference)s saved.", reference=weapon.reference), "success")
+            return redirect(url_for("weapons.view", weapon_id=weapon.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("weapons/form.html", form=form, weapon=weapon, changes=changes), status
+
+
+@blueprint.route("/<int:weapon_id>/delete", methods=["POST"])
+@permission_required(Permission.DELETE_RECORDS)
+def delete(weapon_id: int):
+    weapon = get_visible_or_404(current_user, Weapon, weapon_id)
+    form = DeleteForm()
+    try:
+        service.delete_weapon(current_user, weapon, form.reason.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("weapons.view", weapon_id=weapon_id))
+    flash(_("Record %(reference)s deleted.", reference=weapon.reference), "success")
+    return redirect(url_for("weapons.index"))
+
+
+# --- Photos ------------------------------------------------------------------------------------
+
+
+@blueprint.route("/<int:weapon_id>/photos", methods=["POST"])
+@permission_required(Permission.WRITE_RECORDS)
+def photo_upload(weapon_id: int):
+    weapon = get_visible_or_404(current_user, Weapon, weapon_id, CHANGE)
+    form = PhotoForm()
+    upload = form.photo.data
+    data = upload.read(photos.MAX_PHOTO_BYTES + 1) if upload else b""
+    try:
+        photos.add_photo(current_user, weapon, data, getattr(upload, "filename", "") or "",
+                         form.caption.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Photo added."), "success")
+    return redirect(url_for("weapons.view", weapon_id=weapon_id, tab="photos"))
+
+
+def _send_photo(photo_id: int, thumbnail: bool):
+    photo = get_visible_or_404(current_user, WeaponPhoto, photo_id)
+    path = photos.photo_path(photo, thumbnail=thumbnail)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="image/jpeg" if thumbnail else photo.content_type,
+                     download_name=photo.original_name if not thumbnail else None, max_age=0)
+
+
+@blueprint.route("/photos/<int:photo_id>")
+@permission_required(Permission.READ_RECORDS)
+def photo(photo_id: int):
+    return _send_photo(photo_id, thumbnail=False)
+
+
+@blueprint.route("/photos/<int:photo_id>/thumbnail")
+@permission_required(Permission.READ_RECORDS)
+def photo_thumbnail(photo_id: int):
+    return _send_photo(photo_id, thumbnail=True)
+
+
+# --- Hits ---------------------------------------------------------------------------------------
+
+
+@blueprint.route("/hits")
+@permission_required(Permission.READ_RECORDS)
+def hits():
+    status = request.args.get("status", "")
+    statement = visible(current_user, Hit)
+    if status in {s.value for s in HitStatus}:
+        statement = statement.where(Hit.status == HitStatus(status))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows = db.session.scalars(statement.order_by(Hit.created_at.desc(), Hit.id.desc())
+                              .limit(51).offset((page - 1) * 50)).all()
+    return render_template("weapons/hits.html", hits=rows[:50], has_next=len(rows) > 50, page=page,
+                           status=status, statuses=list(HitStatus))
+
+
+@blueprint.route("/hits/<int:hit_id>", methods=["GET", "POST"])
+@permission_required(Permission.READ_RECORDS)
+def hit_detail(hit_id: int):
+    hit = get_visible_or_404(current_user, Hit, hit_id)
+    form = HitDecisionForm()
+    status = 200
+    if request.method == "POST":
+        hit = get_visible_or_404(current_user, Hit, hit_id, CHANGE)
+        if form.validate_on_submit():
+            try:
+                service.decide_hit(current_user, hit, form.decision.data == "confirm", form.reason.data)
+            except DomainError as error:
+                db.session.rollback()
+                hit = get_visible_or_404(current_user, Hit, hit_id)
+                _attach_error(form, error)
+                status = 400
+            else:
+                flash(_("Decision saved."), "success")
+                return redirect(url_for("weapons.hit_detail", hit_id=hit_id))
+        else:
+            status = 400
+    record("weapon.hit_view", "hit", hit.id)
+    return render_template("weapons/hit.html", hit=hit, form=form,
+                           serial_states=SerialState), status
