@@ -133,6 +133,9 @@ def build_world() -> World:
                           message="A notification for Niger")
     db.session.flush()
     world.foreign_notification_id = notification.id
+    from tests.weapons.world import add_weapons
+
+    add_weapons(world)
     db.session.commit()
     return world
 

@@ -321,7 +321,7 @@ def existing_serial_keys(country_code: str, keys: set[str]) -> set[tuple[str, in
         found.update(db.session.execute(
             select(Weapon.serial_key, Weapon.make_id).where(
                 Weapon.country_code == country_code, Weapon.serial_key.in_(chunk),
-                Weapon.deleted_at.is_(None))).tuples())
+                Weapon.deleted_at.is_(None))))
     return found
 
 
@@ -348,7 +348,7 @@ def _create_batch(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tu
     row_ids = [row["import_row_id"] for row in rows]
     result = {row_id: (weapon_id, reference) for row_id, weapon_id, reference in db.session.execute(
         select(Weapon.import_row_id, Weapon.id, Weapon.reference).where(Weapon.import_row_id.in_(row_ids))
-    ).tuples()}
+    )}
     fresh = [row for row in rows if row["import_row_id"] not in result]
     if not fresh:
         return result
@@ -419,7 +419,7 @@ def _partner_countries(agency_ids: set[int]) -> dict[int, set[str]]:
     if agency_ids:
         for agency_id, country in db.session.execute(
                 select(AgencyPartner.agency_id, AgencyPartner.country_code)
-                .where(AgencyPartner.agency_id.in_(agency_ids))).tuples():
+                .where(AgencyPartner.agency_id.in_(agency_ids))):
             partners[agency_id].add(country)
     return partners
 
@@ -506,7 +506,7 @@ def check_hits(actor: User, weapons: list[Weapon]) -> list[Hit]:
     pair_list = list(pairs)
     for start in range(0, len(pair_list), IN_CHUNK):
         known.update(db.session.execute(select(Hit.source_weapon_id, Hit.hit_weapon_id).where(
-            tuple_(Hit.source_weapon_id, Hit.hit_weapon_id).in_(pair_list[start:start + IN_CHUNK]))).tuples())
+            tuple_(Hit.source_weapon_id, Hit.hit_weapon_id).in_(pair_list[start:start + IN_CHUNK]))))
     hits = []
     for pair, (source, target, score) in pairs.items():
         if pair in known:

@@ -1,0 +1,34 @@
+from tests.authorization import Route, everyone_but
+
+READERS = ("viewer", "officer", "tracing_officer", "supervisor", "agency_admin", "platform_admin")
+WRITERS = ("officer", "tracing_officer", "supervisor")
+
+
+def niger_weapon(world):
+    return {"weapon_id": world.ne_weapon_id}
+
+
+def niger_shared_weapon(world):
+    return {"weapon_id": world.ne_shared_weapon_id}
+
+
+ROUTES = [
+    Route("weapons.index"),
+    Route("weapons.export"),
+    Route("weapons.hits"),
+    Route("weapons.create", expect=everyone_but(403, *WRITERS)),
+    Route("weapons.create", "POST", expect=everyone_but(403, *WRITERS), default=400),
+    # Niger's national record: 404 for everyone of Mali, whatever the role may do.
+    Route("weapons.view", args=niger_weapon, default=404),
+    Route("weapons.edit", args=niger_weapon, expect=everyone_but(403, *WRITERS), default=404),
+    Route("weapons.edit", "POST", args=niger_weapon, expect=everyone_but(403, *WRITERS), default=404),
+    Route("weapons.delete", "POST", args=niger_weapon, expect=everyone_but(403, "supervisor"),
+          default=404),
+    Route("weapons.photo_upload", "POST", args=niger_weapon, expect=everyone_but(403, *WRITERS),
+          default=404),
+    Route("weapons.photo", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
+    Route("weapons.photo_thumbnail", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
+    # A hit between Niger and Burkina Faso.
+    Route("weapons.hit_detail", args=lambda w: {"hit_id": w.ne_hit_id}, default=404),
+    Route("weapons.hit_detail", "POST", args=lambda w: {"hit_id": w.ne_hit_id}, default=404),
+]
