@@ -20,7 +20,7 @@ class WeaponForm(FlaskForm):
     raw_serial = StringField(_l("Serial number"), validators=[Length(max=100)], description=_l(
         "As stamped, with its spaces and dashes: the comparison ignores them and reads O as 0, "
         "I and L as 1. If it is ground off or unreadable, say so below."))
-    serial_state = SelectField(_l("Serial state"), description=_l(
+    serial_state = SelectField(_l("Serial state"), validate_choice=False, description=_l(
         "Left on “detect”, words such as “limé”, “illisible” or “néant” are understood."))
     raw_make = StringField(_l("Make"), validators=[Length(max=200)],
                            description=_l("As marked or reported, e.g. Kalashnikov, Beretta."))
@@ -34,13 +34,13 @@ class WeaponForm(FlaskForm):
     marking_year = StringField(_l("Year marking"), validators=[Length(max=20)])
     marking_other = StringField(_l("Other markings"), validators=[Length(max=500)],
                                 description=_l("Factory codes, arsenal marks, inscriptions."))
-    manufacture_country_code = SelectField(_l("Country of manufacture"))
-    last_import_country_code = SelectField(_l("Country of last legal import"))
+    manufacture_country_code = SelectField(_l("Country of manufacture"), validate_choice=False)
+    last_import_country_code = SelectField(_l("Country of last legal import"), validate_choice=False)
     event_date = StringField(_l("Date of the event"), render_kw={"type": "date"}, description=_l(
         "Day of the seizure, find, loss or theft (YYYY-MM-DD): not in the future, not before 1850."))
     event_town = StringField(_l("Town"), validators=[Length(max=200)])
     event_region = StringField(_l("Region"), validators=[Length(max=200)])
-    event_country_code = SelectField(_l("Country of the event"))
+    event_country_code = SelectField(_l("Country of the event"), validate_choice=False)
     latitude = StringField(_l("Latitude"), description=_l("Optional, in decimal degrees, e.g. 12.6392."))
     longitude = StringField(_l("Longitude"), description=_l("Optional, in decimal degrees, e.g. -8.0029."))
     case_reference = StringField(_l("Case reference"), validators=[Length(max=100)],
