@@ -199,8 +199,9 @@ def new():
             return render_template("tracing/new.html", form=form, weapons=weapons), 400
         flash(_("Trace request %(reference)s saved.", reference=trace.reference), "success")
         return redirect(url_for("tracing.show", trace_id=trace.id))
-    if request.method == "GET":
-        record("trace.new_form", details={"weapons": [weapon.id for weapon in weapons]})
+    if request.method == "POST":
+        return render_template("tracing/new.html", form=form, weapons=weapons), 400
+    record("trace.new_form", details={"weapons": [weapon.id for weapon in weapons]})
     return render_template("tracing/new.html", form=form, weapons=weapons)
 
 
