@@ -55,7 +55,7 @@ def test_mali_traces_a_rifle_with_ivory_coast_from_request_to_accepted_answer(ap
     assert response.status_code == 302
     page = mali.client.get(page_path).get_data(as_text=True)
     assert "Please send a photo of the markings." in page
-    assert "Information requested" in page or "Information demandée" in page
+    assert "Informations demandées" in page  # the status, in the user's French
 
     # Mali sends the photo and sends the request again.
     photo = png_photo()
