@@ -10,10 +10,10 @@ TEXT = [Optional(), Length(max=10_000)]
 
 class TraceRequestForm(FlaskForm):
     requested_country_code = SelectField(
-        _l("Requested state"), validators=[DataRequired()],
+        _l("Requested state"), validators=[DataRequired()], validate_choice=False,
         description=_l("First the country of last legal import or of manufacture, read from the markings."))
     requested_agency_id = SelectField(
-        _l("Requested agency"), default="",
+        _l("Requested agency"), default="", validate_choice=False,
         description=_l("Leave empty to address the state's tracing focal point."))
     urgency = SelectField(_l("Urgency"), default=Urgency.NORMAL.value)
     illicit_reason = TextAreaField(_l("Why the weapon is considered illicit"), validators=TEXT)
