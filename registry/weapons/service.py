@@ -370,10 +370,10 @@ def _create_batch(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tu
                      created_by_id=actor.id, created_at=now, updated_by_id=actor.id, updated_at=now,
                      version=1, deleted_at=None, deleted_reason=None)
         values.append(value)
-    table = Weapon.__table__
-    inserted = db.session.execute(
-        insert(table).returning(table.c.id, table.c.import_row_id, sort_by_parameter_order=True), values
-    ).all()
+    # One executemany; the new ids are read back in one query by their references.
+    db.session.execute(insert(Weapon.__table__), values)
+    ids = dict(db.session.execute(select(Weapon.reference, Weapon.id).where(Weapon.reference.in_(references))).all())
+    inserted = [(ids[value["reference"]], value["import_row_id"]) for value in values]
     db.session.execute(insert(WeaponChange.__table__), [
         {"weapon_id": weapon_id, "user_id": actor.id, "changed_at": now, "version": 1,
          "field": "record", "old_value": None, "new_value": "created"} for weapon_id, _row in inserted])
