@@ -1,0 +1,52 @@
+"""`flask reference load FILE.xlsx`, and the starter table loaded by `flask registry init`."""
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from registry.auth.cli import INIT_STEPS
+from registry.extensions import db
+from registry.reference.loader import LoadError
+from registry.reference.models import Make
+from registry.reference.service import load_reference_file
+
+STARTER_TABLE = Path(__file__).parent / "data" / "starter.xlsx"
+
+reference_cli = click.Group("reference", help="The reference table of makes, models and calibres.")
+
+
+def _print_report(report) -> None:
+    click.echo(report.summary())
+    for line in report.lines:
+        click.echo(f"  {line}")
+
+
+@reference_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def load(path: Path):
+    """Add or update makes, models, calibres and aliases from a spreadsheet (safe to run again)."""
+    try:
+        report = load_reference_file(None, path, path.name)
+    except LoadError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path.name}: {error}") from None
+    db.session.commit()
+    _print_report(report)
+    if not report.changes and not report.lines:
+        click.echo("Nothing to change: the reference table already holds this file.")
+
+
+def load_starter_table() -> str | None:
+    """Step of `flask registry init`: the starter table, when the reference table is empty."""
+    if db.session.scalar(select(Make.id).limit(1)) is not None:
+        return None
+    report = load_reference_file(None, STARTER_TABLE, "starter.xlsx")
+    return f"Reference starter table loaded. {report.summary()}"
+
+
+INIT_STEPS.append(load_starter_table)
+
+commands = [reference_cli]

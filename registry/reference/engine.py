@@ -1,0 +1,634 @@
+"""The identification engine: from what the field typed to the reference table's make,
+model, calibre and type, with a confidence, and never confidently wrong.
+
+`get_identifier(country)` builds the lookup structures once per reference version (and
+country, whose learnt aliases count only for it) and keeps them in the process; an
+`Identifier` answers `identify()` from memory, without any query, and remembers the
+answer for each distinct input. When it is not sure, a field stays empty, `needs_review`
+is set and ranked suggestions say what it might be.
+"""
+
+import threading
+from dataclasses import asdict, dataclass, field
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import or_, select
+
+from registry.extensions import db
+from registry.reference import normalize
+from registry.reference.normalize import calibre_key, key, tokens
+
+FIELDS = ("make", "model", "calibre", "type")
+
+# Confidence of each way of finding a field.
+CONFIDENCE = {
+    "exact": 1.0, "alias": 0.98, "split_combined": 0.96, "swapped": 0.95, "inferred_from_model": 0.95,
+}
+# Overall method: the most telling way a field was found.
+METHOD_ORDER = ("swapped", "split_combined", "inferred_from_model", "fuzzy", "alias", "exact")
+
+# Fuzzy matching (rapidfuzz ratio on keys, 0..100): accept at or above, with a lead over
+# the runner-up; names whose digits differ are never taken for one another.
+MAKE_ACCEPT, MODEL_ACCEPT, MODEL_IN_MAKE_ACCEPT, CALIBRE_ACCEPT, TYPE_ACCEPT = 84, 87, 80, 90, 85
+LEAD = 6
+SUGGEST_FROM = 55
+MIN_FUZZY_LENGTH = 4
+CACHE_SIZE = 200_000
+
+
+@dataclass
+class Identification:
+    make: str | None = None
+    model: str | None = None
+    calibre: str | None = None
+    type: str | None = None
+    make_id: int | None = None
+    model_id: int | None = None
+    calibre_id: int | None = None
+    type_id: int | None = None
+    confidence: dict[str, float] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0.0))
+    method: str = "none"
+    methods: dict[str, str] = field(default_factory=lambda: dict.fromkeys(FIELDS, "none"))
+    suggestions: list[dict] = field(default_factory=list)
+    needs_review: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def copy(self) -> "Identification":
+        return Identification(
+            self.make, self.model, self.calibre, self.type, self.make_id, self.model_id,
+            self.calibre_id, self.type_id, dict(self.confidence), self.method, dict(self.methods),
+            [dict(suggestion) for suggestion in self.suggestions], self.needs_review)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One field found: the target's id, how, and how sure."""
+
+    id: int
+    method: str
+    confidence: float
+
+
+class _Index:
+    """Keys -> {target id: "exact" | "alias"}, and the list of keys for fuzzy matching."""
+
+    def __init__(self):
+        self.keys: dict[str, dict[int, str]] = {}
+
+    def add(self, text_key: str, target_id: int, method: str) -> None:
+        if not text_key:
+            return
+        targets = self.keys.setdefault(text_key, {})
+        if targets.get(target_id) != "exact":
+            targets[target_id] = method
+
+    def override(self, text_key: str, target_id: int) -> None:
+        """A country's learnt alias wins over what the key meant before, for that country."""
+        if text_key:
+            self.keys[text_key] = {target_id: "alias"}
+
+    def freeze(self) -> None:
+        self.choices = list(self.keys)
+
+    def get(self, text_key: str) -> dict[int, str]:
+        return self.keys.get(text_key, {})
+
+
+class Identifier:
+    """The reference table in memory, for one country's identifications."""
+
+    def __init__(self, country: str | None, token: tuple):
+        self.country = country
+        self.token = token
+        self._cache: dict[tuple, Identification] = {}
+        self._load()
+
+    # --- building -----------------------------------------------------------------
+
+    def _load(self) -> None:
+        from registry.auth.models import Country
+        from registry.reference.models import Alias, Calibre, Make, Model, WeaponType, model_calibre
+
+        session = db.session
+        self.makes = {row.id: row for row in session.execute(
+            select(Make.id, Make.name, Make.country_code))}
+        self.models = {row.id: row for row in session.execute(
+            select(Model.id, Model.name, Model.make_id, Model.type_id))}
+        self.calibres = {row.id: row.name for row in session.execute(select(Calibre.id, Calibre.name))}
+        self.types = {row.id: row for row in session.execute(
+            select(WeaponType.id, WeaponType.name_en, WeaponType.name_fr))}
+        self.model_calibres: dict[int, list[int]] = {}
+        for model_id, calibre_id in session.execute(select(model_calibre.c.model_id, model_calibre.c.calibre_id)):
+            self.model_calibres.setdefault(model_id, []).append(calibre_id)
+        alias_filter = Alias.country_code.is_(None)
+        if self.country:
+            alias_filter = or_(alias_filter, Alias.country_code == self.country)
+        aliases = session.execute(
+            select(Alias.normalized, Alias.alias, Alias.make_id, Alias.model_id, Alias.calibre_id,
+                   Alias.type_id, Alias.country_code).where(alias_filter)
+            .order_by(Alias.country_code.is_not(None), Alias.id)).all()
+        self.country_keys = {}
+        for code, name_en, name_fr, alpha3 in session.execute(
+                select(Country.code, Country.name_en, Country.name_fr, Country.alpha3)):
+            for text in (name_en, name_fr, code, alpha3):
+                self.country_keys[key(text)] = code
+
+        self.make_index, self.model_index = _Index(), _Index()
+        self.calibre_index, self.type_index = _Index(), _Index()
+        self.make_keys: dict[int, set[str]] = {make_id: set() for make_id in self.makes}
+        for make in self.makes.values():
+            self.make_index.add(key(make.name), make.id, "exact")
+            self.make_keys[make.id].add(key(make.name))
+        for model in self.models.values():
+            self.model_index.add(key(model.name), model.id, "exact")
+        for calibre_id, name in self.calibres.items():
+            for text_key in normalize.calibre_keys(name):
+                self.calibre_index.add(text_key, calibre_id, "exact")
+        for weapon_type in self.types.values():
+            self.type_index.add(key(weapon_type.name_en), weapon_type.id, "exact")
+            self.type_index.add(key(weapon_type.name_fr), weapon_type.id, "exact")
+        for alias in aliases:
+            index, target = self._alias_target(alias)
+            text_keys = (normalize.calibre_keys(alias.alias) if index is self.calibre_index
+                         else {alias.normalized})
+            for text_key in text_keys:
+                if alias.country_code:
+                    index.override(text_key, target)
+                else:
+                    index.add(text_key, target, "alias")
+            if alias.make_id is not None:
+                self.make_keys.setdefault(alias.make_id, set()).add(alias.normalized)
+        # Models by make, with the make's names around them too ("Glock 17" under Glock).
+        self.models_by_make: dict[int, _Index] = {make_id: _Index() for make_id in self.makes}
+        for text_key, targets in self.model_index.keys.items():
+            for model_id, method in targets.items():
+                make_id = self.models[model_id].make_id
+                index = self.models_by_make[make_id]
+                index.add(text_key, model_id, method)
+                for make_key in self.make_keys.get(make_id, ()):
+                    index.add(make_key + text_key, model_id, method)
+        for index in (self.make_index, self.model_index, self.calibre_index, self.type_index,
+                      *self.models_by_make.values()):
+            index.freeze()
+        self.model_choice_makes = None
+
+    def _alias_target(self, alias) -> tuple[_Index, int]:
+        if alias.make_id is not None:
+            return self.make_index, alias.make_id
+        if alias.model_id is not None:
+            return self.model_index, alias.model_id
+        if alias.calibre_id is not None:
+            return self.calibre_index, alias.calibre_id
+        return self.type_index, alias.type_id
+
+    # --- answering ----------------------------------------------------------------
+
+    def identify(self, make=None, model=None, calibre=None, type=None) -> Identification:  # noqa: A002
+        """Identify one weapon from its raw make, model, calibre and type."""
+        raw = tuple(None if value is None else str(value).strip() for value in (make, model, calibre, type))
+        cached = self._cache.get(raw)
+        if cached is None:
+            cached = self._identify(*raw)
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[raw] = cached
+        return cached.copy()
+
+    def _identify(self, make_raw, model_raw, calibre_raw, type_raw) -> Identification:
+        result = _Builder(self)
+        make_text, make_notes = normalize.split_notes(make_raw)
+        model_text, model_notes = normalize.split_notes(model_raw)
+        calibre_text, _calibre_notes = normalize.split_notes(calibre_raw)
+        type_text, _type_notes = normalize.split_notes(type_raw)
+        typed = {
+            "make": not normalize.is_blank(make_raw), "model": not normalize.is_blank(model_raw),
+            "calibre": not normalize.is_blank(calibre_raw), "type": not normalize.is_blank(type_raw),
+        }
+        country_hint = self._country_hint(make_notes + model_notes)
+
+        # A calibre written in the make or model cell, when the calibre cell is empty.
+        calibre_found_in = None
+        if normalize.is_blank(make_text):
+            make_text = ""
+        if normalize.is_blank(model_text):
+            model_text = ""
+        for cell in ("model", "make"):
+            text = model_text if cell == "model" else make_text
+            if not text or self._exact_anything(text):
+                continue
+            found = normalize.find_calibre(text)
+            if found is None:
+                continue
+            written, rest = found
+            if cell == "model":
+                model_text = rest
+            else:
+                make_text = rest
+            if not typed["calibre"]:
+                calibre_text = written
+                calibre_found_in = cell
+
+        # Type words in the make or model cells ("Pistolet", "fusil d'assaut AK47").
+        type_hint = None
+        make_text, hint = self._strip_type_words(make_text)
+        type_hint = type_hint or hint
+        model_text, hint = self._strip_type_words(model_text)
+        type_hint = type_hint or hint
+
+        self._resolve_pair(result, make_text, model_text, country_hint)
+        self._resolve_type(result, type_text, type_hint)
+        self._resolve_calibre(result, calibre_text, calibre_found_in)
+        return result.finish(typed)
+
+    def _exact_anything(self, text: str) -> bool:
+        text_key = key(text)
+        return bool(self.make_index.get(text_key) or self.model_index.get(text_key))
+
+    def _strip_type_words(self, text: str) -> tuple[str, int | None]:
+        if not text or self._exact_anything(text):
+            return text, None
+        words = tokens(text)
+        for length in range(len(words), 0, -1):
+            for start in range(0, len(words) - length + 1):
+                found = self.type_index.get("".join(words[start:start + length]))
+                if len(found) == 1:
+                    rest = words[:start] + words[start + length:]
+                    return " ".join(rest), next(iter(found))
+        return text, None
+
+    def _country_hint(self, notes: list[str]) -> str | None:
+        for note in notes:
+            code = self.country_keys.get(key(note))
+            if code:
+                return code
+        return None
+
+    # make and model --------------------------------------------------------------
+
+    def _resolve_pair(self, result: "_Builder", make_text: str, model_text: str, country_hint) -> None:
+        make_words = [word for word in tokens(make_text) if word not in normalize.FILLER_WORDS]
+        model_words = [word for word in tokens(model_text) if word not in normalize.FILLER_WORDS]
+        make_key, model_key = "".join(make_words), "".join(model_words)
+
+        makes = self._pick(self.make_index.get(make_key), "make", country_hint) if make_key else None
+        if make_key and makes is None and model_key:
+            # Swapped columns: a model in the make cell and a make in the model cell.
+            swapped_make = self._pick(self.make_index.get(model_key), "make", country_hint)
+            if swapped_make is not None:
+                model = self._model_in_make(swapped_make.id, make_words)
+                if model is not None:
+                    result.set("make", swapped_make.id, "swapped", CONFIDENCE["swapped"])
+                    result.set("model", model.id, "swapped", min(CONFIDENCE["swapped"], model.confidence))
+                    return
+        if makes is not None:
+            result.set("make", makes.id, makes.method, makes.confidence)
+            if model_key:
+                model = self._model_in_make(makes.id, model_words, allow_fuzzy=True)
+                if model is not None:
+                    result.set("model", model.id, model.method, model.confidence)
+                else:
+                    result.suggest_models(self, model_key, makes.id)
+            return
+
+        if make_key:
+            # The make cell holds make and model together ("Norinco Type 56"), or a model.
+            split = self._split(make_words, country_hint)
+            if split is not None:
+                make, model = split
+                result.set("make", make.id, make.method, make.confidence)
+                result.set("model", model.id, "split_combined", min(CONFIDENCE["split_combined"], model.confidence))
+                if model_key and model_key not in self.make_keys.get(make.id, ()):
+                    # Something else in the model cell: a second model would contradict.
+                    other = self._model_in_make(make.id, model_words)
+                    if other is not None and other.id != model.id:
+                        result.unset("model")
+                        result.suggest_models(self, model_key, make.id)
+                return
+            model = self._model_anywhere(make_key, country_hint)
+            if model is not None and (not model_key or self._pick(
+                    self.make_index.get(model_key), "make", country_hint) is not None or
+                    self._model_anywhere(model_key, country_hint) is None):
+                make_id = self.models[model.id].make_id
+                method = "swapped" if model_key else "inferred_from_model"
+                result.set("make", make_id, method, CONFIDENCE[method])
+                result.set("model", model.id, "swapped" if model_key else model.method,
+                           min(CONFIDENCE["swapped"], model.confidence) if model_key else model.confidence)
+                return
+            fuzzy_make = self._fuzzy_make(make_key, result)
+            if fuzzy_make is not None:
+                result.set("make", fuzzy_make.id, "fuzzy", fuzzy_make.confidence)
+                if model_key:
+                    model = self._model_in_make(fuzzy_make.id, model_words, allow_fuzzy=True)
+                    if model is not None:
+                        result.set("model", model.id, model.method, min(model.confidence, fuzzy_make.confidence))
+                    else:
+                        result.suggest_models(self, model_key, fuzzy_make.id)
+                return
+        if not model_key:
+            return
+        # No make found in the make cell: the model cell must say it.
+        split = self._split(model_words, country_hint)
+        if split is not None:
+            make, model = split
+            result.set("make", make.id, "split_combined", min(CONFIDENCE["split_combined"], make.confidence))
+            result.set("model", model.id, "split_combined", min(CONFIDENCE["split_combined"], model.confidence))
+            return
+        model = self._model_anywhere(model_key, country_hint)
+        if model is None:
+            model = self._fuzzy_model_anywhere(model_key, result)
+        if model is not None:
+            if make_key:
+                # A make was typed that we could not read: keep it for review.
+                result.set("model", model.id, model.method, model.confidence)
+                result.suggest(
+                    "make", self.models[model.id].make_id, 0.0)
+                return
+            result.set("make", self.models[model.id].make_id, "inferred_from_model",
+                       min(CONFIDENCE["inferred_from_model"], model.confidence))
+            result.set("model", model.id, model.method, model.confidence)
+            return
+        make = self._pick(self.make_index.get(model_key), "make", country_hint)
+        if make is not None and not make_key:
+            # Only a make, typed in the model cell.
+            result.set("make", make.id, "swapped", CONFIDENCE["swapped"])
+            return
+        result.suggest_models(self, model_key, None)
+
+    def _pick(self, targets: dict[int, str], field_name: str, country_hint=None) -> Found | None:
+        """The one target a key names; ties broken by the canonical name, then the country."""
+        if not targets:
+            return None
+        if len(targets) > 1:
+            exact = {target: method for target, method in targets.items() if method == "exact"}
+            if len(exact) == 1:
+                targets = exact
+            elif country_hint and field_name == "make":
+                local = {target: method for target, method in targets.items()
+                         if self.makes[target].country_code == country_hint}
+                if len(local) == 1:
+                    targets = local
+        if len(targets) != 1:
+            return None
+        target, method = next(iter(targets.items()))
+        return Found(target, method, CONFIDENCE[method])
+
+    def _model_in_make(self, make_id: int, words: list[str], allow_fuzzy=False) -> Found | None:
+        index = self.models_by_make.get(make_id)
+        if index is None or not words:
+            return None
+        found = self._pick(index.get("".join(words)), "model")
+        if found is not None:
+            return found
+        # The model cell repeats the make, or says more: the longest run that names a model.
+        for length in range(len(words) - 1, 0, -1):
+            for start in range(0, len(words) - length + 1):
+                part = "".join(words[start:start + length])
+                if len(part) < 2 or part in self.make_keys.get(make_id, ()):
+                    continue
+                found = self._pick(index.get(part), "model")
+                if found is not None and self._rest_is_harmless(words, start, length, make_id):
+                    return found
+        if allow_fuzzy:
+            return self._fuzzy(index, "".join(words), MODEL_IN_MAKE_ACCEPT)
+        return None
+
+    def _rest_is_harmless(self, words, start, length, make_id) -> bool:
+        """What is left around a model's name is the make, or words that name nothing else."""
+        rest = words[:start] + words[start + length:]
+        rest_key = "".join(rest)
+        if not rest_key or rest_key in self.make_keys.get(make_id, ()):
+            return True
+        index = self.models_by_make[make_id]
+        # A number left over could be another model's ("Type 56 1" is not "Type 56").
+        return not any(word.isdigit() for word in rest) and not index.get(rest_key)
+
+    def _model_anywhere(self, model_key: str, country_hint) -> Found | None:
+        targets = self.model_index.get(model_key)
+        if not targets:
+            return None
+        if len(targets) > 1 and country_hint:
+            local = {target: method for target, method in targets.items()
+                     if self.makes[self.models[target].make_id].country_code == country_hint}
+            if len(local) == 1:
+                targets = local
+        return self._pick(targets, "model")
+
+    def _split(self, words: list[str], country_hint) -> tuple[Found, Found] | None:
+        """Make and model in one cell, either way round: "Norinco Type 56", "AK47 Kalachnikov"."""
+        for length in range(len(words) - 1, 0, -1):
+            for make_words, model_words in ((words[:length], words[length:]), (words[-length:], words[:-length])):
+                make = self._pick(self.make_index.get("".join(make_words)), "make", country_hint)
+                if make is None:
+                    continue
+                model = self._model_in_make(make.id, model_words)
+                if model is not None:
+                    return make, model
+        # A make misspelt in the first or last word: "Norinko Type 56".
+        for make_words, model_words in ((words[:1], words[1:]), (words[-1:], words[:-1])):
+            if not model_words:
+                continue
+            make = self._fuzzy(self.make_index, "".join(make_words), MAKE_ACCEPT)
+            if make is not None:
+                model = self._model_in_make(make.id, model_words)
+                if model is not None:
+                    return make, model
+        return None
+
+    def _fuzzy_make(self, make_key: str, result: "_Builder") -> Found | None:
+        found = self._fuzzy(self.make_index, make_key, MAKE_ACCEPT, result=result, field_name="make")
+        return found
+
+    def _fuzzy_model_anywhere(self, model_key: str, result: "_Builder") -> Found | None:
+        return self._fuzzy(self.model_index, model_key, MODEL_ACCEPT)
+
+    def _fuzzy(self, index: _Index, query: str, accept: int, result=None, field_name=None) -> Found | None:
+        """The one target within `accept` of the query, well ahead of any other."""
+        ranked = self._ranked(index, query)
+        if result is not None and field_name:
+            for target, score in ranked[:5]:
+                result.suggest(field_name, target, score / 100)
+        if not ranked or len(query) < MIN_FUZZY_LENGTH:
+            return None
+        (best, best_score), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0)
+        if best_score < accept or best_score - runner_up < LEAD:
+            return None
+        return Found(best, "fuzzy", round(best_score / 100, 3))
+
+    def _ranked(self, index: _Index, query: str) -> list[tuple[int, float]]:
+        if not query or not index.choices:
+            return []
+        best: dict[int, float] = {}
+        query_digits = normalize.digits(query)
+        for choice, score, _position in process.extract(
+                query, index.choices, scorer=fuzz.ratio, limit=12, score_cutoff=SUGGEST_FROM):
+            if normalize.digits(choice) != query_digits:
+                score = min(score, SUGGEST_FROM)  # another number is another model
+            for target in index.keys[choice]:
+                if score > best.get(target, 0):
+                    best[target] = score
+        return sorted(best.items(), key=lambda item: -item[1])
+
+    # type and calibre ------------------------------------------------------------
+
+    def _resolve_type(self, result: "_Builder", type_text: str, type_hint: int | None) -> None:
+        if type_text and not normalize.is_blank(type_text):
+            type_key = key(type_text)
+            found = self._pick(self.type_index.get(type_key), "type")
+            if found is None:
+                words = [word for word in tokens(type_text) if word not in normalize.FILLER_WORDS]
+                found = self._pick(self.type_index.get("".join(words)), "type")
+            if found is None:
+                found = self._fuzzy(self.type_index, type_key, TYPE_ACCEPT, result=result, field_name="type")
+            if found is not None:
+                result.set("type", found.id, found.method, found.confidence)
+                return
+        model_id = result.ids.get("model")
+        if model_id is not None and self.models[model_id].type_id is not None:
+            result.set("type", self.models[model_id].type_id, "inferred_from_model", CONFIDENCE["inferred_from_model"])
+        elif type_hint is not None:
+            result.set("type", type_hint, "alias", CONFIDENCE["alias"])
+
+    def _resolve_calibre(self, result: "_Builder", calibre_text: str, found_in: str | None) -> None:
+        model_id = result.ids.get("model")
+        model_calibres = self.model_calibres.get(model_id, []) if model_id else []
+        if not calibre_text or normalize.is_blank(calibre_text):
+            if len(model_calibres) == 1:
+                result.set("calibre", model_calibres[0], "inferred_from_model", CONFIDENCE["inferred_from_model"])
+            return
+        query = calibre_key(calibre_text)
+        targets = self.calibre_index.get(query)
+        if len(targets) > 1 and model_calibres:
+            targets = {target: method for target, method in targets.items() if target in model_calibres}
+        found = self._pick(targets, "calibre")
+        if found is None and model_calibres:
+            # "7.62" for an AK-47: the model's own calibre that starts so.
+            matching = [calibre_id for calibre_id in model_calibres
+                        if calibre_key(self.calibres[calibre_id]).startswith(query) and query]
+            if len(matching) == 1:
+                found = Found(matching[0], "inferred_from_model", CONFIDENCE["inferred_from_model"])
+        if found is None:
+            found = self._fuzzy(self.calibre_index, query, CALIBRE_ACCEPT, result=result, field_name="calibre")
+        if found is not None:
+            method = found.method
+            if found_in is not None and method in ("exact", "alias"):
+                method = "split_combined"
+            result.set("calibre", found.id, method, found.confidence)
+
+
+class _Builder:
+    """Collects what was found for one input and makes the Identification."""
+
+    def __init__(self, identifier: Identifier):
+        self.identifier = identifier
+        self.ids: dict[str, int] = {}
+        self.methods: dict[str, str] = {}
+        self.confidence: dict[str, float] = {}
+        self.suggestions: list[dict] = []
+
+    def set(self, field_name: str, target_id: int, method: str, confidence: float) -> None:
+        self.ids[field_name] = target_id
+        self.methods[field_name] = method
+        self.confidence[field_name] = round(float(confidence), 3)
+
+    def unset(self, field_name: str) -> None:
+        self.ids.pop(field_name, None)
+        self.methods.pop(field_name, None)
+        self.confidence.pop(field_name, None)
+
+    def suggest(self, field_name: str, target_id: int, score: float) -> None:
+        self.suggestions.append({"field": field_name, "id": target_id, "score": round(float(score), 3)})
+
+    def suggest_models(self, identifier: Identifier, model_key: str, make_id: int | None) -> None:
+        index = identifier.models_by_make.get(make_id) if make_id is not None else identifier.model_index
+        for target, score in identifier._ranked(index, model_key)[:5]:
+            self.suggest("model", target, score / 100)
+        if make_id is not None:
+            # The same spelling under another make (e.g. an AKM typed with a Chinese make).
+            for target, method in identifier.model_index.get(model_key).items():
+                self.suggest("model", target, CONFIDENCE[method] * 0.8)
+
+    def _name(self, field_name: str, target_id: int) -> str:
+        identifier = self.identifier
+        if field_name == "make":
+            return identifier.makes[target_id].name
+        if field_name == "model":
+            return identifier.models[target_id].name
+        if field_name == "calibre":
+            return identifier.calibres[target_id]
+        weapon_type = identifier.types[target_id]
+        return weapon_type.name_en
+
+    def finish(self, typed: dict[str, bool]) -> Identification:
+        identifier = self.identifier
+        result = Identification()
+        for field_name in FIELDS:
+            target_id = self.ids.get(field_name)
+            if target_id is None:
+                continue
+            setattr(result, field_name, self._name(field_name, target_id))
+            setattr(result, f"{field_name}_id", target_id)
+            result.confidence[field_name] = self.confidence[field_name]
+            result.methods[field_name] = self.methods[field_name]
+        found_methods = [result.methods[name] for name in ("make", "model") if result.methods[name] != "none"]
+        found_methods = found_methods or [method for method in result.methods.values() if method != "none"]
+        for method in METHOD_ORDER:
+            if method in found_methods:
+                result.method = method
+                break
+        seen = set()
+        ranked = sorted(self.suggestions, key=lambda suggestion: -suggestion["score"])
+        for suggestion in ranked:
+            marker = (suggestion["field"], suggestion["id"])
+            if marker in seen or self.ids.get(suggestion["field"]) == suggestion["id"]:
+                continue
+            seen.add(marker)
+            entry = dict(suggestion, value=self._name(suggestion["field"], suggestion["id"]))
+            if suggestion["field"] == "model":
+                entry["make"] = identifier.makes[identifier.models[suggestion["id"]].make_id].name
+            result.suggestions.append(entry)
+        result.suggestions = result.suggestions[:8]
+        result.needs_review = any(
+            typed[name] and (self.ids.get(name) is None or self.confidence[name] < 0.9) for name in FIELDS)
+        return result
+
+
+# --- the engine of each process ------------------------------------------------------
+
+_IDENTIFIERS: dict[str | None, Identifier] = {}
+_LOCK = threading.Lock()
+
+
+def reference_token() -> tuple:
+    """What changes whenever the reference table changes (one small query)."""
+    from registry.reference.models import ReferenceVersion
+
+    row = db.session.execute(select(ReferenceVersion.version, ReferenceVersion.updated_at)).first()
+    if row is None:
+        return (0, None)
+    return (row.version, row.updated_at.isoformat() if row.updated_at else None)
+
+
+def get_identifier(country: str | None = None) -> Identifier:
+    """The engine for `country`'s identifications, built once per reference version."""
+    token = reference_token()
+    identifier = _IDENTIFIERS.get(country)
+    if identifier is not None and identifier.token == token:
+        return identifier
+    with _LOCK:
+        identifier = _IDENTIFIERS.get(country)
+        if identifier is None or identifier.token != token:
+            identifier = Identifier(country, token)
+            _IDENTIFIERS[country] = identifier
+    return identifier
+
+
+def forget_identifiers() -> None:
+    """Drop every engine of this process (the reference changed here)."""
+    _IDENTIFIERS.clear()
+
+
+def identify(make, model, calibre=None, type=None, country=None) -> Identification:  # noqa: A002
+    """Identify one weapon; see `Identifier.identify`."""
+    return get_identifier(country).identify(make, model, calibre, type)

@@ -1,0 +1,110 @@
+"""How typed names are reduced to the keys the identification engine compares.
+
+`key("AK-47")`, `key("ak 47")` and `key("Ak.47")` are all "ak47": case, accents (and
+Cyrillic, transliterated), spaces, dashes, dots and other punctuation do not count.
+Calibres have their own key, which also drops the words around the number
+("cal.", "mm", "gauge") and reads a decimal comma as a dot: "7,62 x 39 mm" -> "762x39".
+"""
+
+import re
+from functools import lru_cache
+
+from unidecode import unidecode
+
+TOKEN = re.compile(r"[a-z]+|\d+")
+# A note in brackets: "(Chine)", "[mauvais état]".
+NOTE = re.compile(r"[(\[{]([^)\]}]*)[)\]}]?")
+
+# Words that say "nothing is known" rather than naming anything (keys, as `key()` gives them).
+BLANK_KEYS = frozenset({
+    "", "inconnu", "inconnue", "unknown", "na", "nd", "nc", "nr", "neant", "none", "null", "nan",
+    "illisible", "unreadable", "sansmarque", "nomake", "aucun", "aucune", "ras", "x", "xx", "xxx",
+    "nonidentifie", "nonidentifiee", "indetermine", "indeterminee", "ne", "0",
+})
+
+# Words a field unit puts around a make or model that name nothing ("marque", "mod.").
+FILLER_WORDS = frozenset({"marque", "make", "brand", "modele", "model", "mod", "mdl", "no", "n", "ref"})
+
+# Words around a calibre's number.
+CALIBRE_WORDS = frozenset({
+    "cal", "calibre", "caliber", "calibres", "mm", "millimetre", "millimetres", "millimeter",
+    "ga", "gauge", "ge", "bore", "g", "c",
+})
+
+# A calibre written inside a make or model cell: "AK 47 7,62", "Beretta 92 9mm", "cal. 12".
+CALIBRE_IN_TEXT = re.compile(
+    r"""(?ix)
+    (?<![\w.,])(
+        \d{1,2}[.,]\d{1,2}\s*[x×*]\s*\d{2,3}\s*(?:mm)?\s*(?:r\b)?         # 7.62x39, 7,62 x 54 R
+      | \d{1,2}\s*[x×*]\s*\d{2}\s*(?:mm)?                               # 9x19, 9 x 18 mm
+      | \d{1,2}(?:[.,]\d{1,2})?\s*mm\b(?:\s*(?:m43|parabellum|luger|makarov|court|long|short))?
+      | \d{1,2}[.,]\d{2}\s*(?:m43|nato|r)?\b                            # 7,62 / 5.56 NATO
+      | cal(?:ibre|iber)?\.?\s*\.?\d{1,3}(?:[.,]\d{1,2})?(?:\s*/\s*\d{2})? # cal. 12, calibre 7.62
+      | \.\d{2,3}\s*(?:acp|auto|lr|s&w|sw|spl|special|magnum|mag)?\b      # .45 ACP, .22 LR
+      | \b(?:12|16|20|24|28|32|36)\s*(?:ga|gauge|g|/\s*70|/\s*76)\b         # 12 ga, 12/70
+    )
+    """
+)
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower case, accents and other scripts transliterated to plain Latin."""
+    return unidecode(text).lower()
+
+
+def tokens(text: str | None) -> list[str]:
+    """The words and numbers of a text: "Type 56-1" -> ["type", "56", "1"]."""
+    if not text:
+        return []
+    return TOKEN.findall(fold(str(text)))
+
+
+def key(text: str | None) -> str:
+    """The comparison key of a name: "AK-47" -> "ak47"."""
+    return "".join(tokens(text))
+
+
+def calibre_key(text: str | None) -> str:
+    """The comparison key of a calibre: "7,62 x 39 mm" -> "762x39", "Cal. 12" -> "12"."""
+    words = [word for word in tokens(text) if word not in CALIBRE_WORDS]
+    return "".join(words)
+
+
+def calibre_keys(text: str | None) -> set[str]:
+    """A calibre's keys: its full key and, for "7.62x39mm M43", also "762x39"."""
+    full = calibre_key(text)
+    keys = {full} if full else set()
+    core = re.match(r"\d+x\d+", full)
+    if core:
+        keys.add(core.group(0))
+    return keys
+
+
+def split_notes(text: str | None) -> tuple[str, list[str]]:
+    """The text without its notes in brackets, and the notes: "Type 56 (Chine)" ->
+    ("Type 56", ["Chine"])."""
+    if not text:
+        return "", []
+    text = str(text)
+    notes = [note.strip() for note in NOTE.findall(text) if note.strip()]
+    return NOTE.sub(" ", text).strip(), notes
+
+
+def find_calibre(text: str) -> tuple[str, str] | None:
+    """A calibre written inside another cell: (the calibre text, the cell without it)."""
+    match = CALIBRE_IN_TEXT.search(text)
+    if match is None:
+        return None
+    rest = (text[: match.start()] + " " + text[match.end():]).strip(" -,;/")
+    return match.group(1).strip(), rest
+
+
+def is_blank(text: str | None) -> bool:
+    """Empty, or a word that means unknown ("inconnu", "N/A", "?")."""
+    return key(text) in BLANK_KEYS
+
+
+def digits(text_key: str) -> str:
+    """The digits of a key, in order: two names whose digits differ are different models."""
+    return "".join(character for character in text_key if character.isdigit())

@@ -1,0 +1,552 @@
+"""Changing the reference table: loading a spreadsheet, aliases, edits, merges.
+
+Every change writes an audit event and bumps the reference version, so that every
+process rebuilds its identification engine. Services do not commit.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from registry.audit.service import record
+from registry.auth.models import Country
+from registry.auth.roles import Permission
+from registry.errors import DomainError, NotAllowed
+from registry.extensions import db, utcnow
+from registry.reference import engine
+from registry.reference.loader import LoadError, ReferenceFile, TableRow
+from registry.reference.models import (
+    Alias,
+    Calibre,
+    Make,
+    Model,
+    ReferenceVersion,
+    WeaponType,
+    model_calibre,
+)
+from registry.reference.normalize import calibre_key, calibre_keys, key
+
+FIELD_MODELS = {"make": Make, "model": Model, "calibre": Calibre, "type": WeaponType}
+CODE_PREFIXES = {Make: "MK", Model: "MD", Calibre: "CA", WeaponType: "TY"}
+
+
+def bump_version() -> int:
+    """Mark the reference table as changed: every engine rebuilds on its next use."""
+    version = db.session.get(ReferenceVersion, 1)
+    if version is None:
+        version = ReferenceVersion(id=1, version=0)
+        db.session.add(version)
+    version.version = (version.version or 0) + 1
+    version.updated_at = utcnow()
+    db.session.flush()
+    engine.forget_identifiers()
+    return version.version
+
+
+def _slug(text: str) -> str:
+    from registry.reference.normalize import fold
+
+    return re.sub(r"[^A-Z0-9]+", "-", fold(text).upper()).strip("-")[:50] or "X"
+
+
+def _new_code(model_class, text: str, taken: set[str]) -> str:
+    base = f"{CODE_PREFIXES[model_class]}-{_slug(text)}"
+    code, number = base, 2
+    while code in taken:
+        code, number = f"{base}-{number}", number + 1
+    taken.add(code)
+    return code
+
+
+# --- loading a reference spreadsheet --------------------------------------------------
+
+@dataclass
+class LoadReport:
+    added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("makes", "models", "calibres", "types", "aliases"), 0))
+    changed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("makes", "models", "types"), 0))
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        return sum(self.added.values()) + sum(self.changed.values())
+
+    def summary(self) -> str:
+        added = ", ".join(f"{count} {name}" for name, count in self.added.items())
+        changed = ", ".join(f"{count} {name}" for name, count in self.changed.items())
+        return f"Added: {added}. Changed: {changed}."
+
+
+class _Table:
+    """The whole reference table in memory while a file is applied (a few queries in all)."""
+
+    def __init__(self):
+        session = db.session
+        self.makes = list(session.scalars(select(Make)))
+        self.models = list(session.scalars(select(Model)))
+        self.calibres = list(session.scalars(select(Calibre)))
+        self.types = list(session.scalars(select(WeaponType)))
+        self.aliases = list(session.scalars(select(Alias).where(Alias.country_code.is_(None))))
+        self.links = {tuple(row) for row in session.execute(
+            select(model_calibre.c.model_id, model_calibre.c.calibre_id))}
+        self.codes = {item.code for group in (self.makes, self.models, self.calibres, self.types)
+                      for item in group}
+        self.countries = {}
+        for country in session.scalars(select(Country)):
+            for text in (country.code, country.alpha3, country.name_en, country.name_fr):
+                self.countries[key(text)] = country.code
+
+    def alias_keys(self, field_name: str, target_id: int) -> set[str]:
+        return {alias.normalized for alias in self.aliases if getattr(alias, f"{field_name}_id") == target_id}
+
+
+def apply_reference_file(actor, parsed: ReferenceFile, source: str) -> LoadReport:
+    """Add and update makes, models, calibres, types and aliases from a checked file.
+
+    Nothing is removed. An entry of the file that matches an existing one by its name or
+    one of its aliases takes the file's spelling (the old spelling stays as an alias).
+    Loading the same file again changes nothing. Raises LoadError (nothing written) when
+    a row cannot be applied, such as an unknown country.
+    """
+    table = _Table()
+    report = LoadReport()
+    session = db.session
+
+    def add_alias(field_name: str, target, text: str) -> None:
+        normalized = calibre_key(text) if field_name == "calibre" else key(text)
+        if not normalized or normalized in table.alias_keys(field_name, target.id):
+            return
+        if field_name == "calibre" and normalized in calibre_keys(target.name):
+            return
+        if field_name != "calibre" and field_name != "type" and normalized == key(target.name):
+            return
+        alias = Alias(alias=text[:200], normalized=normalized[:200], origin="table",
+                      created_by_id=getattr(actor, "id", None), **{f"{field_name}_id": target.id})
+        session.add(alias)
+        session.flush()
+        table.aliases.append(alias)
+        report.added["aliases"] += 1
+
+    def rename(field_name: str, target, new_name: str, counter: str | None) -> None:
+        if target.name == new_name:
+            return
+        report.lines.append(f"{field_name} {target.code}: {target.name!r} -> {new_name!r}")
+        old_name = target.name
+        target.name = new_name
+        session.flush()
+        add_alias(field_name, target, old_name)
+        if counter:
+            report.changed[counter] += 1
+
+    # Types first, then calibres, makes and models.
+    def find_type(text: str) -> WeaponType | None:
+        wanted = key(text)
+        for weapon_type in table.types:
+            if wanted in (key(weapon_type.name_en), key(weapon_type.name_fr)) or wanted in table.alias_keys(
+                    "type", weapon_type.id):
+                return weapon_type
+        return None
+
+    for name_en, name_fr, aliases in parsed.types:
+        weapon_type = find_type(name_en) or find_type(name_fr)
+        if weapon_type is None:
+            weapon_type = WeaponType(code=_new_code(WeaponType, name_en, table.codes), name_en=name_en,
+                                     name_fr=name_fr)
+            session.add(weapon_type)
+            session.flush()
+            table.types.append(weapon_type)
+            report.added["types"] += 1
+            report.lines.append(f"type added: {name_en} / {name_fr}")
+        elif (weapon_type.name_en, weapon_type.name_fr) != (name_en, name_fr):
+            report.lines.append(f"type {weapon_type.code}: {weapon_type.name_en!r}/{weapon_type.name_fr!r}"
+                                f" -> {name_en!r}/{name_fr!r}")
+            weapon_type.name_en, weapon_type.name_fr = name_en, name_fr
+            report.changed["types"] += 1
+        for alias in aliases:
+            add_alias("type", weapon_type, alias)
+
+    def find_calibre(text: str) -> Calibre | None:
+        wanted = calibre_keys(text)
+        full = calibre_key(text)
+        for calibre in table.calibres:
+            if full == calibre_key(calibre.name) or full in table.alias_keys("calibre", calibre.id):
+                return calibre
+        for calibre in table.calibres:
+            if wanted & calibre_keys(calibre.name):
+                return calibre
+        return None
+
+    def ensure_calibre(text: str) -> Calibre:
+        calibre = find_calibre(text)
+        if calibre is None:
+            calibre = Calibre(code=_new_code(Calibre, text, table.codes), name=text)
+            session.add(calibre)
+            session.flush()
+            table.calibres.append(calibre)
+            report.added["calibres"] += 1
+            report.lines.append(f"calibre added: {text}")
+        return calibre
+
+    for name, aliases in parsed.calibres:
+        calibre = ensure_calibre(name)
+        for alias in aliases:
+            add_alias("calibre", calibre, alias)
+
+    def find_make(text: str) -> Make | None:
+        wanted = key(text)
+        for make in table.makes:
+            if key(make.name) == wanted:
+                return make
+        matches = [make for make in table.makes if wanted in table.alias_keys("make", make.id)]
+        return matches[0] if len(matches) == 1 else None
+
+    def find_model(make: Make, text: str) -> Model | None:
+        wanted = key(text)
+        candidates = [model for model in table.models if model.make_id == make.id]
+        for model in candidates:
+            if key(model.name) == wanted:
+                return model
+        matches = [model for model in candidates if wanted in table.alias_keys("model", model.id)]
+        return matches[0] if len(matches) == 1 else None
+
+    for row in parsed.rows:
+        country_code = None
+        if row.country:
+            country_code = table.countries.get(key(row.country))
+            if country_code is None:
+                raise LoadError(_l("Unknown country: %(country)s.", country=row.country), row.sheet, row.row,
+                                row.columns.get("country"))
+        make = find_make(row.make)
+        if make is None:
+            make = Make(code=_new_code(Make, row.make, table.codes), name=row.make, country_code=country_code)
+            session.add(make)
+            session.flush()
+            table.makes.append(make)
+            report.added["makes"] += 1
+            report.lines.append(f"make added: {row.make}")
+        else:
+            _check_unique_name(table.makes, make, row, "make")
+            rename("make", make, row.make, "makes")
+            if country_code and make.country_code != country_code:
+                report.lines.append(f"make {make.code}: country {make.country_code} -> {country_code}")
+                make.country_code = country_code
+                report.changed["makes"] += 1
+        for alias in row.make_aliases:
+            add_alias("make", make, alias)
+        if row.model is None:
+            continue
+        weapon_type = None
+        if row.type:
+            weapon_type = find_type(row.type)
+            if weapon_type is None:
+                weapon_type = WeaponType(code=_new_code(WeaponType, row.type, table.codes), name_en=row.type,
+                                         name_fr=row.type)
+                session.add(weapon_type)
+                session.flush()
+                table.types.append(weapon_type)
+                report.added["types"] += 1
+                report.lines.append(f"type added: {row.type}")
+        model = find_model(make, row.model)
+        if model is None:
+            model = Model(code=_new_code(Model, f"{make.name} {row.model}", table.codes), make_id=make.id,
+                          name=row.model, type_id=weapon_type.id if weapon_type else None)
+            session.add(model)
+            session.flush()
+            table.models.append(model)
+            report.added["models"] += 1
+            report.lines.append(f"model added: {make.name} {row.model}")
+        else:
+            _check_unique_name([m for m in table.models if m.make_id == make.id], model, row, "model")
+            rename("model", model, row.model, "models")
+            if weapon_type is not None and model.type_id != weapon_type.id:
+                report.lines.append(f"model {model.code}: type -> {weapon_type.name_en}")
+                model.type_id = weapon_type.id
+                report.changed["models"] += 1
+        for alias in row.model_aliases:
+            add_alias("model", model, alias)
+        for text in row.calibres:
+            calibre = ensure_calibre(text)
+            if (model.id, calibre.id) not in table.links:
+                session.execute(model_calibre.insert().values(model_id=model.id, calibre_id=calibre.id))
+                table.links.add((model.id, calibre.id))
+                report.lines.append(f"model {model.code}: calibre {calibre.name}")
+    session.flush()
+    if report.changes or report.lines:
+        bump_version()
+        record("reference.load", "reference", None,
+               {"source": source, "added": report.added, "changed": report.changed,
+                "changes": report.lines[:500]}, user=actor)
+    return report
+
+
+def _check_unique_name(entries, entry, row: TableRow, field_name: str) -> None:
+    """Renaming to the file's spelling must not collide with another entry's name."""
+    wanted = getattr(row, field_name)
+    for other in entries:
+        if other is not entry and other.name == wanted:
+            raise LoadError(_l("%(name)s names two entries of the table.", name=wanted), row.sheet, row.row,
+                            row.columns.get(field_name))
+
+
+def load_reference_file(actor, source, source_name: str) -> LoadReport:
+    """Read, check and apply a reference spreadsheet (a path or bytes) in one transaction.
+    On any problem, nothing is written and LoadError says where."""
+    from registry.reference.loader import parse, read_workbook
+
+    parsed = parse(read_workbook(source))
+    savepoint = db.session.begin_nested()
+    try:
+        report = apply_reference_file(actor, parsed, source_name)
+    except Exception:
+        savepoint.rollback()
+        engine.forget_identifiers()
+        raise
+    savepoint.commit()
+    return report
+
+
+# --- aliases --------------------------------------------------------------------------
+
+def _target(field_name: str, target_id) -> object:
+    model_class = FIELD_MODELS.get(field_name)
+    if model_class is None:
+        raise DomainError(_l("Unknown field."), field="field")
+    target = db.session.get(model_class, int(target_id)) if str(target_id).isdigit() else None
+    if target is None:
+        raise DomainError(_l("This entry of the reference table does not exist."), field="target_id")
+    return target
+
+
+def _alias_key(field_name: str, text: str) -> str:
+    return calibre_key(text) if field_name == "calibre" else key(text)
+
+
+def add_alias(actor, field_name: str, target_id: int, text: str, country_code: str | None = None,
+              origin: str = "admin") -> Alias:
+    """Add a spelling of a make, model, calibre or type: global (platform admins) or for one country."""
+    target = _target(field_name, target_id)
+    text = " ".join((text or "").split())
+    normalized = _alias_key(field_name, text)
+    if not normalized:
+        raise DomainError(_l("Type the spelling to add."), field="alias")
+    if len(text) > 200:
+        raise DomainError(_l("Longer than %(count)s characters.", count=200), field="alias")
+    existing = db.session.scalar(select(Alias).where(
+        Alias.normalized == normalized, getattr(Alias, f"{field_name}_id") == target.id,
+        Alias.country_code.is_(None) if country_code is None else Alias.country_code == country_code))
+    if existing is not None:
+        return existing
+    alias = Alias(alias=text, normalized=normalized, country_code=country_code, origin=origin,
+                  created_by_id=getattr(actor, "id", None), **{f"{field_name}_id": target.id})
+    db.session.add(alias)
+    db.session.flush()
+    bump_version()
+    record("reference.alias_added", "reference_alias", alias.id,
+           {"field": field_name, "target_id": target.id, "alias": text, "country": country_code,
+            "origin": origin}, user=actor)
+    return alias
+
+
+def confirm_alias(actor, field: str, raw_text: str, target_id: int, make_global: bool = False) -> Alias:  # noqa: A002
+    """A user confirmed that `raw_text` means this make, model, calibre or type: it becomes
+    an alias of the user's country, so the next identification finds it exactly.
+    A platform admin may make it global instead."""
+    if make_global and not actor.can(Permission.MANAGE_REFERENCE):
+        raise NotAllowed(_l("Only a platform administrator may add a global alias."))
+    if not (actor.can(Permission.WRITE_RECORDS) or actor.can(Permission.MANAGE_REFERENCE)):
+        raise NotAllowed(_l("Your role does not allow this action."))
+    country_code = None if make_global else actor.agency.country_code
+    return add_alias(actor, field, target_id, raw_text, country_code=country_code,
+                     origin="admin" if make_global else "review")
+
+
+def make_alias_global(actor, alias: Alias) -> Alias:
+    """A platform admin turns a country's learnt alias into a global one."""
+    if not actor.can(Permission.MANAGE_REFERENCE):
+        raise NotAllowed(_l("Only a platform administrator may add a global alias."))
+    if alias.country_code is None:
+        return alias
+    duplicate = db.session.scalar(select(Alias).where(
+        Alias.normalized == alias.normalized, Alias.country_code.is_(None),
+        getattr(Alias, f"{alias.field}_id") == alias.target_id))
+    previous = alias.country_code
+    if duplicate is not None:
+        db.session.delete(alias)
+        alias = duplicate
+    else:
+        alias.country_code = None
+    db.session.flush()
+    bump_version()
+    record("reference.alias_made_global", "reference_alias", alias.id,
+           {"alias": alias.alias, "field": alias.field, "from_country": previous}, user=actor)
+    return alias
+
+
+def delete_alias(actor, alias: Alias) -> None:
+    """Remove a spelling from the reference table."""
+    details = {"alias": alias.alias, "field": alias.field, "target_id": alias.target_id,
+               "country": alias.country_code}
+    db.session.delete(alias)
+    db.session.flush()
+    bump_version()
+    record("reference.alias_deleted", "reference_alias", alias.id, details, user=actor)
+
+
+# --- edits and merges -----------------------------------------------------------------
+
+def update_make(actor, make: Make, name: str, country_code: str | None) -> Make:
+    """Rename a make or change its country of manufacture."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("The name is required."), field="name")
+    clash = db.session.scalar(select(Make.id).where(func.lower(Make.name) == name.lower(), Make.id != make.id))
+    if clash is not None:
+        raise DomainError(_l("Another make has this name: merge them instead."), field="name")
+    if country_code and db.session.get(Country, country_code) is None:
+        raise DomainError(_l("Unknown country."), field="country_code")
+    before = {"name": make.name, "country_code": make.country_code}
+    if before == {"name": name, "country_code": country_code or None}:
+        return make
+    make.name, make.country_code = name, country_code or None
+    db.session.flush()
+    bump_version()
+    record("reference.make_updated", "reference_make", make.id,
+           {"before": before, "after": {"name": name, "country_code": country_code or None}}, user=actor)
+    return make
+
+
+def update_model(actor, model: Model, name: str, type_id: int | None, calibre_ids: list[int]) -> Model:
+    """Rename a model, change its type or its calibres."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("The name is required."), field="name")
+    clash = db.session.scalar(select(Model.id).where(
+        Model.make_id == model.make_id, func.lower(Model.name) == name.lower(), Model.id != model.id))
+    if clash is not None:
+        raise DomainError(_l("This make already has a model with this name: merge them instead."), field="name")
+    calibres = list(db.session.scalars(select(Calibre).where(Calibre.id.in_(calibre_ids)))) if calibre_ids else []
+    before = {"name": model.name, "type_id": model.type_id, "calibres": sorted(c.id for c in model.calibres)}
+    after = {"name": name, "type_id": type_id, "calibres": sorted(c.id for c in calibres)}
+    if before == after:
+        return model
+    model.name, model.type_id, model.calibres = name, type_id, calibres
+    db.session.flush()
+    bump_version()
+    record("reference.model_updated", "reference_model", model.id, {"before": before, "after": after},
+           user=actor)
+    return model
+
+
+def create_make(actor, name: str, country_code: str | None) -> Make:
+    """Add a make to the reference table."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("The name is required."), field="name")
+    if db.session.scalar(select(Make.id).where(func.lower(Make.name) == name.lower())) is not None:
+        raise DomainError(_l("A make with this name exists."), field="name")
+    codes = set(db.session.scalars(select(Make.code)))
+    make = Make(code=_new_code(Make, name, codes), name=name, country_code=country_code or None)
+    db.session.add(make)
+    db.session.flush()
+    bump_version()
+    record("reference.make_created", "reference_make", make.id, {"name": name}, user=actor)
+    return make
+
+
+def create_model(actor, make: Make, name: str, type_id: int | None) -> Model:
+    """Add a model to a make."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("The name is required."), field="name")
+    if db.session.scalar(select(Model.id).where(
+            Model.make_id == make.id, func.lower(Model.name) == name.lower())) is not None:
+        raise DomainError(_l("This make already has a model with this name: merge them instead."), field="name")
+    codes = set(db.session.scalars(select(Model.code)))
+    model = Model(code=_new_code(Model, f"{make.name} {name}", codes), make_id=make.id, name=name,
+                  type_id=type_id)
+    db.session.add(model)
+    db.session.flush()
+    bump_version()
+    record("reference.model_created", "reference_model", model.id, {"make": make.name, "name": name},
+           user=actor)
+    return model
+
+
+def repoint(table_name: str, old_id: int, new_id: int) -> dict[str, int]:
+    """Point every column of every table that refers to `table_name` from old_id to new_id.
+    Found from the foreign keys of the metadata, so records of features added later follow."""
+    moved = {}
+    for table in db.metadata.sorted_tables:
+        for foreign_key in table.foreign_keys:
+            if foreign_key.column.table.name != table_name or table.name == "reference_model_calibre":
+                continue
+            column = foreign_key.parent
+            result = db.session.execute(update(table).where(column == old_id).values({column.name: new_id}))
+            if result.rowcount:
+                moved[f"{table.name}.{column.name}"] = result.rowcount
+    return moved
+
+
+def merge(actor, field_name: str, duplicate_id: int, kept_id: int) -> dict[str, int]:
+    """Merge a duplicate make, model or calibre into the one kept: every record and alias
+    that pointed at the duplicate points at the kept one, the duplicate's name becomes an
+    alias, and the duplicate is removed."""
+    if field_name not in ("make", "model", "calibre"):
+        raise DomainError(_l("Unknown field."), field="field")
+    duplicate, kept = _target(field_name, duplicate_id), _target(field_name, kept_id)
+    if duplicate.id == kept.id:
+        raise DomainError(_l("Choose two different entries."), field="kept_id")
+    session = db.session
+    if field_name == "model":
+        links = set(session.execute(select(model_calibre.c.calibre_id).where(
+            model_calibre.c.model_id == kept.id)).scalars())
+        for calibre_id in session.execute(select(model_calibre.c.calibre_id).where(
+                model_calibre.c.model_id == duplicate.id)).scalars().all():
+            if calibre_id not in links:
+                session.execute(model_calibre.insert().values(model_id=kept.id, calibre_id=calibre_id))
+        session.execute(model_calibre.delete().where(model_calibre.c.model_id == duplicate.id))
+        if kept.type_id is None:
+            kept.type_id = duplicate.type_id
+    if field_name == "calibre":
+        kept_models = set(session.execute(select(model_calibre.c.model_id).where(
+            model_calibre.c.calibre_id == kept.id)).scalars())
+        for model_id in session.execute(select(model_calibre.c.model_id).where(
+                model_calibre.c.calibre_id == duplicate.id)).scalars().all():
+            if model_id not in kept_models:
+                session.execute(model_calibre.insert().values(model_id=model_id, calibre_id=kept.id))
+        session.execute(model_calibre.delete().where(model_calibre.c.calibre_id == duplicate.id))
+    if field_name == "make":
+        # Models of the duplicate move to the kept make; same-named models are merged too.
+        kept_models = {key(model.name): model for model in kept.models}
+        for model in list(duplicate.models):
+            twin = kept_models.get(key(model.name))
+            if twin is not None:
+                merge(actor, "model", model.id, twin.id)
+    session.flush()
+    moved = repoint(duplicate.__tablename__, duplicate.id, kept.id)
+    session.expire_all()
+    duplicate = _target(field_name, duplicate_id)
+    kept = _target(field_name, kept_id)
+    old_name = duplicate.name
+    # Aliases now pointing at the kept entry twice are dropped; the old name becomes one.
+    seen = set()
+    for alias in session.scalars(select(Alias).where(getattr(Alias, f"{field_name}_id") == kept.id)
+                                 .order_by(Alias.id)):
+        marker = (alias.normalized, alias.country_code)
+        if marker in seen:
+            session.delete(alias)
+        seen.add(marker)
+    session.delete(duplicate)
+    session.flush()
+    normalized = _alias_key(field_name, old_name)
+    if normalized and (normalized, None) not in seen and normalized != _alias_key(field_name, kept.name):
+        session.add(Alias(alias=old_name, normalized=normalized, origin="admin",
+                          created_by_id=getattr(actor, "id", None), **{f"{field_name}_id": kept.id}))
+    session.flush()
+    bump_version()
+    record("reference.merged", f"reference_{field_name}", kept.id,
+           {"field": field_name, "duplicate_id": duplicate_id, "duplicate_name": old_name,
+            "kept_id": kept.id, "kept_name": kept.name, "repointed": moved}, user=actor)
+    return moved
