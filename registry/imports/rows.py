@@ -1,0 +1,481 @@
+"""Understanding the rows of a sheet: raw cells kept, values parsed, weapons identified,
+duplicates found, and a status per row.
+
+Work that repeats is done once: each distinct (make, model, calibre, type) spelling is
+identified once, each distinct date, status and country text parsed once, and existing
+records are looked up for all the file's serials in a few queries.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from flask_babel import lazy_gettext as _l
+
+from registry.imports.headers import HeaderMatch, normalize_title
+from registry.imports.reader import Sheet
+
+READY = "ready"
+NEEDS_REVIEW = "needs_review"
+INVALID = "invalid"
+DUPLICATE = "duplicate"
+SKIPPED = "skipped"
+STATUSES = (READY, NEEDS_REVIEW, INVALID, DUPLICATE, SKIPPED)
+
+MAX_CELL_CHARACTERS = 2000  # kept of a raw cell; a longer one is cut, with a message
+EARLIEST_DATE = date(1850, 1, 1)
+EXCEL_EPOCH = date(1899, 12, 30)
+
+# Sheet field -> Weapon column, for plain text fields, with the column's length.
+TEXT_COLUMNS = {
+    "make": ("raw_make", 200), "model": ("raw_model", 200), "calibre": ("raw_calibre", 100),
+    "type": ("raw_type", 100), "serial": ("raw_serial", 100), "event_town": ("event_town", 200),
+    "event_region": ("event_region", 200), "case_reference": ("case_reference", 100),
+    "markings": ("marking_other", 500), "importer": ("marking_importer", 200),
+    "proof": ("marking_proof", 200), "year": ("marking_year", 20),
+    "legal_ground": ("legal_ground", 200), "circumstances": ("circumstances", 10_000),
+    "notes": ("notes", 10_000),
+}
+COUNTRY_COLUMNS = {"manufacture_country": "manufacture_country_code",
+                   "import_country": "last_import_country_code", "event_country": "event_country_code"}
+
+# --- Messages (stored as keys, shown translated) --------------------------------------------
+
+MESSAGES = {
+    "blank": _l("Blank row."),
+    "total": _l("Total row."),
+    "header_again": _l("The header row repeated."),
+    "nothing": _l("Nothing describes a weapon: no make, model, type or serial."),
+    "date_unreadable": _l("The date “%(value)s” was not understood."),
+    "date_future": _l("The date %(value)s is in the future."),
+    "date_old": _l("The date %(value)s is before 1850."),
+    "status_unknown": _l("The status “%(value)s” was not understood; “seized” was assumed."),
+    "country_unknown": _l("The country “%(value)s” was not understood."),
+    "cut": _l("Column “%(column)s” held %(length)d characters: the first %(kept)d were kept."),
+    "identification": _l("The identification is unsure: check the make and model."),
+    "duplicate_file": _l("Same serial and make as row %(row)d of this file."),
+    "duplicate_record": _l("A record with this serial and make already exists."),
+    "formula": _l("Column “%(column)s” starts with “=”: kept as text, not calculated."),
+}
+
+
+def message(key: str, **params) -> dict:
+    return {"key": key, "params": params}
+
+
+def message_text(item: dict) -> str:
+    """A stored message in the current language."""
+    template = MESSAGES.get(item.get("key"))
+    if template is None:
+        return str(item.get("key"))
+    return str(template) % item.get("params", {}) if item.get("params") else str(template)
+
+
+def english_text(item: dict) -> str:
+    template = MESSAGES.get(item.get("key"))
+    if template is None:
+        return str(item.get("key"))
+    text = template._args[0] if hasattr(template, "_args") else str(template)
+    return text % item["params"] if item.get("params") else text
+
+
+# --- Dates --------------------------------------------------------------------------------------
+
+MONTHS = {
+    "janvier": 1, "janv": 1, "jan": 1, "january": 1, "fevrier": 2, "fevr": 2, "fev": 2, "feb": 2,
+    "february": 2, "mars": 3, "mar": 3, "march": 3, "avril": 4, "avr": 4, "apr": 4, "april": 4,
+    "mai": 5, "may": 5, "juin": 6, "jun": 6, "june": 6, "juillet": 7, "juil": 7, "jul": 7,
+    "july": 7, "aout": 8, "aou": 8, "aug": 8, "august": 8, "septembre": 9, "sept": 9, "sep": 9,
+    "september": 9, "octobre": 10, "oct": 10, "october": 10, "novembre": 11, "nov": 11,
+    "november": 11, "decembre": 12, "dec": 12, "december": 12,
+}
+_NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$")
+_WORD_DATE = re.compile(r"^(?:1er|(\d{1,2})(?:er)?)\s+([a-z]+)\.?\s+(\d{2,4})$")
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) <= 2:
+        # Two digits: this century unless that is in the future.
+        year += 2000 if year <= date.today().year % 100 else 1900
+    return year
+
+
+@lru_cache(maxsize=50_000)
+def _parse_date_text(text: str) -> date | None:
+    text = normalize_title(text) if not _NUMERIC_DATE.match(text.strip()) else text.strip()
+    match = _NUMERIC_DATE.match(text)
+    try:
+        if match:
+            first, second, third = match.groups()
+            if len(first) == 4:
+                return date(int(first), int(second), int(third))
+            return date(_year(third), int(second), int(first))  # day first, as in French
+        if re.fullmatch(r"\d{4} \d{1,2} \d{1,2}( \d{1,2} \d{2}( \d{2})?)?", text):
+            parts = text.split()
+            return date(int(parts[0]), int(parts[1]), int(parts[2]))
+        if re.fullmatch(r"\d{1,2} \d{1,2} \d{2,4}", text):
+            day, month, year = text.split()
+            return date(_year(year), int(month), int(day))
+        match = _WORD_DATE.match(text)
+        if match and match.group(2) in MONTHS:
+            return date(_year(match.group(3)), MONTHS[match.group(2)], int(match.group(1) or 1))
+    except ValueError:
+        return None
+    return None
+
+
+def parse_date(value) -> date | None:
+    """A date from an Excel date, an Excel serial number, dd/mm/yyyy, dd-mm-yy, ISO or
+    '12 mars 2024'; None when not understood."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        if 1 <= value < 2_958_466:
+            return EXCEL_EPOCH + timedelta(days=int(value))
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        return EXCEL_EPOCH + timedelta(days=int(float(text)))
+    return _parse_date_text(text[:40])
+
+
+# --- Statuses -----------------------------------------------------------------------------------
+
+STATUS_WORDS = {
+    "seized": ("saisie", "saisi", "saisies", "saisis", "seized", "seizure", "confisque", "confisquee",
+               "confiscation", "confiscated", "saisie douane", "interception", "intercepte", "interceptee"),
+    "found": ("trouvee", "trouve", "trouvees", "decouverte", "decouvert", "ramassee", "ramasse",
+              "found", "abandonnee", "abandonne", "recuperee", "recupere", "recovered"),
+    "surrendered": ("remise volontaire", "remise", "remis", "remises", "deposee", "depose",
+                    "cession volontaire", "collecte", "collectee", "surrendered", "handed in",
+                    "voluntary surrender", "remise volontairement", "depot volontaire"),
+    "lost": ("perdue", "perdu", "perte", "lost", "egaree", "egare", "disparue", "missing"),
+    "stolen": ("volee", "vole", "vol", "volees", "stolen", "theft", "derobee", "derobe"),
+    "trafficked": ("trafic", "trafiquee", "trafique", "contrebande", "traffic", "trafficked",
+                   "trafficking", "smuggled", "smuggling", "trafic illicite"),
+    "destroyed": ("detruite", "detruit", "detruites", "destruction", "destroyed"),
+    "returned": ("restituee", "restitue", "restitution", "rendue", "rendu", "returned",
+                 "rendue au proprietaire"),
+}
+_STATUS_LOOKUP = {word: status for status, words in STATUS_WORDS.items() for word in words}
+
+
+@lru_cache(maxsize=5000)
+def parse_status(text: str) -> str | None:
+    """A WeaponStatus value from a French or English word; None when not understood."""
+    normal = normalize_title(text)
+    if normal in _STATUS_LOOKUP:
+        return _STATUS_LOOKUP[normal]
+    words = normal.split()
+    for size in (3, 2, 1):  # "remise volontaire par le chef de village" -> surrendered
+        for start in range(len(words) - size + 1):
+            found = _STATUS_LOOKUP.get(" ".join(words[start:start + size]))
+            if found:
+                return found
+    return None
+
+
+# --- Countries ----------------------------------------------------------------------------------
+
+COUNTRY_ALIASES = {
+    "usa": "US", "etats unis": "US", "etats unis d amerique": "US", "united states": "US",
+    "amerique": "US", "uk": "GB", "angleterre": "GB", "grande bretagne": "GB", "england": "GB",
+    "great britain": "GB", "royaume uni": "GB", "russie": "RU", "russia": "RU",
+    "tchequie": "CZ", "republique tcheque": "CZ", "czech republic": "CZ", "czechia": "CZ",
+    "coree du sud": "KR", "south korea": "KR", "coree du nord": "KP", "north korea": "KP",
+    "iran": "IR", "syrie": "SY", "syria": "SY", "vietnam": "VN", "bolivie": "BO", "venezuela": "VE",
+    "tanzanie": "TZ", "cote d ivoire": "CI", "ivory coast": "CI", "rdc": "CD", "congo rdc": "CD",
+    "turquie": "TR", "turkey": "TR", "moldavie": "MD", "macedoine": "MK", "taiwan": "TW",
+    "laos": "LA", "belgique": "BE", "allemagne": "DE", "chine": "CN",
+}
+
+
+class CountryNames:
+    """Country names in French and English (and codes) to ISO codes, from the country table."""
+
+    def __init__(self, countries: list[tuple[str, str, str, str]]):
+        self.lookup: dict[str, str] = dict(COUNTRY_ALIASES)
+        for code, alpha3, name_en, name_fr in countries:
+            for name in (name_en, name_fr):
+                normal = normalize_title(name)
+                self.lookup.setdefault(normal, code)
+                short = normalize_title(re.sub(r"\(.*?\)|,.*$", "", name))
+                self.lookup.setdefault(short, code)
+                if "," in name:  # "Russie, Fédération de" is also "Fédération de Russie"
+                    first, _comma, rest = name.partition(",")
+                    self.lookup.setdefault(normalize_title(f"{rest} {first}"), code)
+            self.lookup[code.lower()] = code
+            self.lookup[(alpha3 or "").lower()] = code
+        self.lookup.pop("", None)
+        self.cache: dict[str, str | None] = {}
+
+    @classmethod
+    def from_database(cls) -> "CountryNames":
+        from sqlalchemy import select
+
+        from registry.auth.models import Country
+        from registry.extensions import db
+
+        return cls(list(db.session.execute(
+            select(Country.code, Country.alpha3, Country.name_en, Country.name_fr)).all()))
+
+    def code(self, text: str) -> str | None:
+        if text in self.cache:
+            return self.cache[text]
+        normal = normalize_title(text)
+        found = self.lookup.get(normal)
+        if found is None:
+            words = [word for word in normal.split() if word not in ("la", "le", "les", "l", "the", "de")]
+            found = self.lookup.get(" ".join(words))
+        self.cache[text] = found
+        return found
+
+
+# --- Rows ------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowResult:
+    row: int
+    cells: list
+    status: str = READY
+    values: dict = field(default_factory=dict)
+    identification: dict | None = None
+    messages: list = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == READY
+
+    def report(self, english: bool = True) -> dict:
+        """The row as the command-line report shows it."""
+        found = self.identification or {}
+        render = english_text if english else message_text
+        return {
+            "row": self.row, "status": self.status,
+            "make": found.get("make"), "model": found.get("model"),
+            "calibre": found.get("calibre"), "type": found.get("type"),
+            "confidence": found.get("confidence") or {},
+            "messages": [render(item) for item in self.messages],
+            "suggestions": found.get("suggestions") or [],
+        }
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return unicodedata.normalize("NFC", text) if not text.isascii() else text or None
+
+
+_TOTAL = re.compile(r"^\s*(sous[\s-]*)?(total|totaux|totals|subtotal|sub[\s-]total|grand[\s-]total)\b",
+                    re.IGNORECASE)
+
+
+class RowAnalyser:
+    """Turns the data rows of a sheet into RowResults for one country."""
+
+    def __init__(self, country_code: str, header: HeaderMatch, mapping: dict[int, str] | None = None,
+                 identifier=None, countries: CountryNames | None = None):
+        self.country_code = country_code
+        self.header = header
+        self.mapping = dict(sorted((mapping if mapping is not None else header.mapping).items()))
+        self.columns = list(self.mapping.items())
+        self.identifier = identifier
+        self.countries = countries
+        self.identifications: dict[tuple, dict] = {}
+        self.titles = header.titles
+        self.header_normal = [normalize_title(title) for title in header.titles]
+
+    def title(self, index: int) -> str:
+        return self.titles[index] if index < len(self.titles) and self.titles[index] else f"#{index + 1}"
+
+    def analyse(self, sheet: Sheet, existing_keys=None) -> list[RowResult]:
+        """Every data row below the header: parsed, identified, checked for duplicates.
+        `existing_keys(keys)` answers the (serial_key, make_id) pairs already recorded."""
+        from registry.weapons.serials import SerialState, detect_serial_state, serial_key
+
+        results: list[RowResult] = []
+        first = self.header.row  # rows[first] is the first data row (Excel row first + 1)
+        for offset, cells in enumerate(sheet.rows[first:]):
+            result = RowResult(row=first + offset + 1, cells=cells)
+            results.append(result)
+            self._parse(result, cells, detect_serial_state, serial_key, SerialState)
+        self._identify(results)
+        self._find_duplicates(results, existing_keys)
+        return results
+
+    def _parse(self, result: RowResult, cells: list, detect_serial_state, serial_key, SerialState) -> None:
+        if not any(cell is not None for cell in cells):
+            result.status, result.messages = SKIPPED, [message("blank")]
+            return
+        long_cells = {}
+        for index, cell in enumerate(cells):
+            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARACTERS:
+                long_cells[index] = len(cell)
+        texts = {}
+        for index, name in self.columns:
+            value = cells[index] if index < len(cells) else None
+            if value is not None:
+                texts[name] = value
+        if "serial" not in texts and any(
+                isinstance(cell, str) and _TOTAL.match(cell) for cell in cells[:3]):
+            result.status, result.messages = SKIPPED, [message("total")]
+            return
+        if self._is_header_again(cells):
+            result.status, result.messages = SKIPPED, [message("header_again")]
+            return
+        values: dict = {}
+        messages: list = []
+        mapped = dict(self.columns)
+        for index, length in long_cells.items():
+            cells[index] = cells[index][:MAX_CELL_CHARACTERS]
+            column_length = TEXT_COLUMNS.get(mapped.get(index), (None, MAX_CELL_CHARACTERS))[1]
+            messages.append(message("cut", column=self.title(index), length=length,
+                                    kept=min(column_length, MAX_CELL_CHARACTERS)))
+        long_fields = {mapped[index] for index in long_cells if index in mapped}
+        review = False
+        for name, value in texts.items():
+            if name in TEXT_COLUMNS:
+                column, length = TEXT_COLUMNS[name]
+                text = _cell_text(value)
+                if text and text.startswith("="):
+                    messages.append(message("formula", column=self._title_of(name)))
+                if text and len(text) > length:
+                    if name not in long_fields:
+                        messages.append(message("cut", column=self._title_of(name),
+                                                length=len(text), kept=length))
+                    text = text[:length]
+                values[column] = text
+            elif name in COUNTRY_COLUMNS:
+                text = _cell_text(value)
+                code = self.countries.code(text) if (self.countries and text) else None
+                if text and code is None:
+                    messages.append(message("country_unknown", value=text[:60]))
+                    review = True
+                values[COUNTRY_COLUMNS[name]] = code
+            elif name == "event_date":
+                parsed = parse_date(value)
+                shown = _cell_text(value)
+                if parsed is None:
+                    messages.append(message("date_unreadable", value=(shown or "")[:40]))
+                    review = True
+                elif parsed > date.today():
+                    messages.append(message("date_future", value=parsed.isoformat()))
+                    result.status = INVALID
+                elif parsed < EARLIEST_DATE:
+                    messages.append(message("date_old", value=parsed.isoformat()))
+                    result.status = INVALID
+                else:
+                    values["event_date"] = parsed.isoformat()
+            elif name == "status":
+                text = _cell_text(value) or ""
+                status = parse_status(text[:200]) if text else None
+                if status is None and text:
+                    messages.append(message("status_unknown", value=text[:60]))
+                    review = True
+                values["status"] = status or "seized"
+        values.setdefault("status", "seized")
+        raw_serial = values.get("raw_serial")
+        state = detect_serial_state(raw_serial)
+        values["serial_state"] = state.value
+        key = serial_key(raw_serial) if state is SerialState.READABLE else None
+        if state is SerialState.READABLE and key is None:
+            values["serial_state"] = SerialState.UNREADABLE.value
+        values["serial_key"] = key
+        if not any(values.get(column) for column in ("raw_make", "raw_model", "raw_type", "raw_serial")):
+            messages.append(message("nothing"))
+            result.status = INVALID
+        result.values = values
+        result.messages = messages
+        if result.status != INVALID and review:
+            result.status = NEEDS_REVIEW
+
+    def _is_header_again(self, cells: list) -> bool:
+        # The header repeated (sheets printed over several pages): cheap test first.
+        index, _name = self.columns[0]
+        if index >= len(cells) or not isinstance(cells[index], str) or cells[index] != self.title(index):
+            return False
+        return [normalize_title(cell) for cell in cells] == self.header_normal[:len(cells)]
+
+    def _title_of(self, name: str) -> str:
+        for index, field_name in self.columns:
+            if field_name == name:
+                return self.title(index)
+        return name
+
+    def _identify(self, results: list[RowResult]) -> None:
+        if self.identifier is None:
+            return
+        cache = self.identifications
+        for result in results:
+            if result.status == SKIPPED:
+                continue
+            values = result.values
+            spelling = (values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"),
+                        values.get("raw_type"))
+            found = cache.get(spelling)
+            if found is None:
+                if any(spelling):
+                    found = self.identifier.identify(*spelling).to_dict()
+                else:
+                    found = {"make": None, "model": None, "calibre": None, "type": None,
+                             "make_id": None, "model_id": None, "calibre_id": None, "type_id": None,
+                             "confidence": {}, "method": "none", "methods": {}, "suggestions": [],
+                             "needs_review": False}
+                cache[spelling] = found
+            result.identification = found
+            if found.get("needs_review") and result.status == READY:
+                result.status = NEEDS_REVIEW
+                result.messages.append(message("identification"))
+
+    def _find_duplicates(self, results: list[RowResult], existing_keys) -> None:
+        from registry.weapons.serials import is_short
+
+        seen: dict[tuple, int] = {}
+        keyed = [result for result in results
+                 if result.status != SKIPPED and result.values.get("serial_key")]
+        existing: set = set()
+        if existing_keys is not None and keyed:
+            existing = existing_keys({result.values["serial_key"] for result in keyed})
+        existing_makes: dict[str, set] = {}
+        for key, make_id in existing:
+            existing_makes.setdefault(key, set()).add(make_id)
+        for result in keyed:
+            key = result.values["serial_key"]
+            make_id = (result.identification or {}).get("make_id")
+            make_text = normalize_title(result.values.get("raw_make"))
+            identity = (key, make_id if make_id is not None else make_text)
+            if identity in seen and not (is_short(key) and not make_text):
+                result.messages.append(message("duplicate_file", row=seen[identity]))
+                if result.status in (READY, NEEDS_REVIEW):
+                    result.status = DUPLICATE
+                continue
+            seen.setdefault(identity, result.row)
+            makes = existing_makes.get(key)
+            if makes and (make_id in makes or None in makes or make_id is None):
+                result.messages.append(message("duplicate_record"))
+                if result.status in (READY, NEEDS_REVIEW):
+                    result.status = DUPLICATE
+
+
+def count_statuses(results) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for result in results:
+        counts[result.status] += 1
+    return counts

@@ -1,0 +1,132 @@
+"""Rows of a messy sheet: dates, statuses, countries, blank and total rows, long cells,
+identification once per spelling, duplicates."""
+
+from datetime import date, datetime
+
+import pytest
+
+from registry.imports.headers import find_header
+from registry.imports.reader import Sheet
+from registry.imports.rows import (
+    DUPLICATE,
+    INVALID,
+    NEEDS_REVIEW,
+    READY,
+    SKIPPED,
+    CountryNames,
+    RowAnalyser,
+    parse_date,
+    parse_status,
+)
+
+HEADER = ["N°", "Marque", "Modèle", "N° de série", "Calibre", "Type d'arme", "Date de saisie",
+          "Statut", "Pays de fabrication", "Observations"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    (datetime(2024, 3, 12, 0, 0), date(2024, 3, 12)), (45363, date(2024, 3, 12)),
+    ("12/03/2024", date(2024, 3, 12)), ("12-03-24", date(2024, 3, 12)), ("2024-03-12", date(2024, 3, 12)),
+    ("12 mars 2024", date(2024, 3, 12)), ("1er août 2023", date(2023, 8, 1)), ("12.03.2024", date(2024, 3, 12)),
+    ("12 March 2024", date(2024, 3, 12)), ("45363", date(2024, 3, 12)), ("hier", None), ("31/02/2024", None),
+])
+def test_dates_typed_every_usual_way(value, expected):
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Saisie", "seized"), ("saisi", "seized"), ("Trouvée", "found"), ("REMISE VOLONTAIRE", "surrendered"),
+    ("Perdue", "lost"), ("volée", "stolen"), ("Trafic", "trafficked"), ("Détruite", "destroyed"),
+    ("restituée", "returned"), ("Stolen", "stolen"), ("remise volontaire par le chef de village", "surrendered"),
+    ("bof", None),
+])
+def test_statuses_in_french_and_english(text, expected):
+    assert parse_status(text) == expected
+
+
+def test_countries_by_french_or_english_name_or_code(app):
+    names = CountryNames.from_database()
+    assert names.code("Russie") == "RU"
+    assert names.code("Fédération de Russie") == "RU"
+    assert names.code("Chine") == "CN"
+    assert names.code("Belgium") == "BE"
+    assert names.code("bel") == "BE"
+    assert names.code("DE") == "DE"
+    assert names.code("Atlantide") is None
+
+
+class CountingIdentifier:
+    """The real engine, counting how often it is asked."""
+
+    def __init__(self, engine):
+        self.engine, self.calls = engine, 0
+
+    def identify(self, *spelling):
+        self.calls += 1
+        return self.engine.identify(*spelling)
+
+
+def analyse(rows, existing=None):
+    from registry.reference.engine import get_identifier
+
+    sheet = Sheet("s", rows=rows)
+    header = find_header(sheet)
+    identifier = CountingIdentifier(get_identifier("ML"))
+    analyser = RowAnalyser("ML", header, identifier=identifier, countries=CountryNames.from_database())
+    results = analyser.analyse(sheet, existing_keys=existing)
+    return {result.row: result for result in results}, identifier
+
+
+def test_a_messy_sheet_row_by_row(app, reference):
+    rows = [
+        ["ETAT DES ARMES SAISIES - 2024"], [],
+        HEADER,
+        [1, "Kalachnikov", "AK 47", "A-12345", "7,62x39", "Fusil d'assaut", "12/03/2024", "Saisie", "Russie"],
+        [2, "Beretta", "92", "B 555", "9 mm", "Pistolet", datetime(2024, 3, 13), "trouvée", "Italie"],
+        [], [None, None],
+        [3, "Kalachnikov", "AK 47", "a.12345", None, None, "hier", "saisie"],
+        [4, None, None, None, None, None, "12/03/2024"],
+        [5, "Zorglub", "XR-9000", "Z1", None, None, "12/03/2099", "saisie"],
+        ["TOTAL", None, None, None, None, None, None, None, None, "3 armes"],
+        [6, "Kalachnikov", "AK 47", "C-1", None, None, "12/03/2024", "bof", "Atlantide", "x" * 10_000],
+    ]
+    results, identifier = analyse(rows)
+    assert results[4].status == READY, results[4].messages
+    assert results[4].identification["make"] == "Kalashnikov"
+    assert results[4].identification["model"] == "AK-47"
+    assert results[4].values["event_date"] == "2024-03-12"
+    assert results[4].values["manufacture_country_code"] == "RU"
+    assert results[5].values["status"] == "found" and results[5].values["event_date"] == "2024-03-13"
+    assert results[6].status == SKIPPED and results[7].status == SKIPPED
+    # Same serial key and make as row 4.
+    assert results[8].status == DUPLICATE
+    assert results[9].status == INVALID
+    assert results[10].status == INVALID  # date in the future
+    assert results[11].status == SKIPPED  # TOTAL
+    assert results[12].status == NEEDS_REVIEW
+    texts = [result["key"] for result in results[12].messages]
+    assert {"status_unknown", "country_unknown", "cut"} <= set(texts)
+    assert len(results[12].cells[9]) == 2000
+    # Six rows describing a weapon, four spellings of (make, model, calibre, type): four calls.
+    assert identifier.calls == 4
+
+
+def test_an_unknown_make_is_left_for_review_not_guessed(app, reference):
+    results, _identifier = analyse([HEADER, [1, "Zorglub", "XR-9000", "Z1"]])
+    assert results[2].status == NEEDS_REVIEW
+    assert results[2].identification["make"] is None
+    assert results[2].report()["make"] is None
+
+
+def test_a_serial_already_recorded_with_the_same_make_is_a_duplicate(app, reference):
+    from registry.reference.engine import get_identifier
+
+    make_id = get_identifier("ML").identify("Beretta", "92").make_id
+    results, _identifier = analyse([HEADER, [1, "Beretta", "92", "B-555"], [2, "Beretta", "92", "B-556"]],
+                                   existing=lambda keys: {("B555", make_id)} & {(k, make_id) for k in keys})
+    assert results[2].status == DUPLICATE and results[3].status == READY
+
+
+def test_formulas_are_kept_as_text(app, reference):
+    results, _identifier = analyse([HEADER, [1, "=HYPERLINK(\"http://x\")", "92", "B-1"]])
+    assert results[2].values["raw_make"] == '=HYPERLINK("http://x")'
+    assert "formula" in [item["key"] for item in results[2].messages]
