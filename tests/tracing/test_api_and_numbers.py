@@ -95,3 +95,16 @@ def test_several_weapons_go_in_one_request(world, ivory_coast, rifle, login_as):
     trace = db.session.scalars(db.select(TraceRequest)).one()
     assert {item.weapon_id for item in trace.weapons} == {rifle.id, other.id}
     assert trace.status.value == "draft"
+
+
+def test_a_hit_starts_a_trace_to_the_state_that_owns_the_hit_record(world, login_as):
+    from registry.weapons.models import Hit
+
+    make_rifle(world["NE"].user("officer"), status="stolen", sharing="all", raw_serial="KA-777-1")
+    seized = make_rifle(world["ML"].user("officer"), raw_serial="KA-777-1")
+    hit = db.session.scalars(db.select(Hit).where(Hit.source_weapon_id == seized.id)).one()
+    page = login_as(world["ML"].user("tracing_officer")).client.get(
+        f"/tracing/new?hit={hit.id}").get_data(as_text=True)
+    assert seized.reference in page
+    assert re.search(r'<option selected value="NE">', page)
+    assert re.search(rf'<option selected value="{world["NE"].agency.id}">', page)
