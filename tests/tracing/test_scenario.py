@@ -94,6 +94,9 @@ def test_mali_traces_a_rifle_with_ivory_coast_from_request_to_accepted_answer(ap
     assert any(change.field == "last_import_country_code" and change.new_value == "CI" for change in history)
     assert any(change.field == "trace_request" and reference in change.new_value for change in history)
 
+    record_page = mali.client.get(f"/weapons/{rifle.id}?tab=history").get_data(as_text=True)
+    assert reference in record_page and "last_import_country_code" in record_page
+
     # Every step is in the history, and both agencies were told.
     actions = [event.action for event in db.session.scalars(
         select(TraceEvent).where(TraceEvent.trace_request_id == trace_id).order_by(TraceEvent.id))]
