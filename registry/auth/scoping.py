@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import abort
-from sqlalchemy import Select, false, select
+from sqlalchemy import BigInteger, Select, false, select
 
 from registry.auth.models import Agency, User
 from registry.auth.roles import Permission
@@ -61,7 +61,8 @@ def get_visible(user: User, model: type[ModelT], object_id, action: str = VIEW) 
         object_id = primary_key.type.python_type(object_id)
     except (TypeError, ValueError):
         return None
-    if isinstance(object_id, int) and not -(2**63) <= object_id < 2**63:
+    bits = 63 if isinstance(primary_key.type, BigInteger) else 31  # Integer is 32-bit on PostgreSQL
+    if isinstance(object_id, int) and not -(2**bits) <= object_id < 2**bits:
         return None  # no database holds such an id; asking would overflow the driver
     statement = scoped(user, select(model).where(primary_key == object_id), model, action)
     return db.session.scalars(statement).first()
