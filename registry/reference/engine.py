@@ -31,6 +31,8 @@ METHOD_ORDER = ("swapped", "split_combined", "inferred_from_model", "fuzzy", "al
 # the runner-up; names whose digits differ are never taken for one another.
 MAKE_ACCEPT, MODEL_ACCEPT, MODEL_IN_MAKE_ACCEPT, CALIBRE_ACCEPT, TYPE_ACCEPT = 84, 87, 80, 90, 85
 LEAD = 6
+# A misspelt make is taken from this score when the model typed beside it is one of its models.
+CONFIRMED_MAKE_ACCEPT = 70
 SUGGEST_FROM = 55
 MIN_FUZZY_LENGTH = 4
 CACHE_SIZE = 200_000
@@ -160,17 +162,25 @@ class Identifier:
                     index.add(text_key, target, "alias")
             if alias.make_id is not None:
                 self.make_keys.setdefault(alias.make_id, set()).add(alias.normalized)
+        self.model_keys: dict[int, set[str]] = {}
+        for text_key, targets in self.model_index.keys.items():
+            for model_id in targets:
+                self.model_keys.setdefault(model_id, set()).add(text_key)
         # Models by make, with the make's names around them too ("Glock 17" under Glock).
         self.models_by_make: dict[int, _Index] = {make_id: _Index() for make_id in self.makes}
+        # For fuzzy matching, only the models' own names and aliases (a misspelt make
+        # must not pass for a model).
+        self.fuzzy_models_by_make: dict[int, _Index] = {make_id: _Index() for make_id in self.makes}
         for text_key, targets in self.model_index.keys.items():
             for model_id, method in targets.items():
                 make_id = self.models[model_id].make_id
+                self.fuzzy_models_by_make[make_id].add(text_key, model_id, method)
                 index = self.models_by_make[make_id]
                 index.add(text_key, model_id, method)
                 for make_key in self.make_keys.get(make_id, ()):
                     index.add(make_key + text_key, model_id, method)
         for index in (self.make_index, self.model_index, self.calibre_index, self.type_index,
-                      *self.models_by_make.values()):
+                      *self.models_by_make.values(), *self.fuzzy_models_by_make.values()):
             index.freeze()
         self.model_choice_makes = None
 
@@ -197,7 +207,6 @@ class Identifier:
         return cached.copy()
 
     def _identify(self, make_raw, model_raw, calibre_raw, type_raw) -> Identification:
-        result = _Builder(self)
         make_text, make_notes = normalize.split_notes(make_raw)
         model_text, model_notes = normalize.split_notes(model_raw)
         calibre_text, _calibre_notes = normalize.split_notes(calibre_raw)
@@ -207,18 +216,16 @@ class Identifier:
             "calibre": not normalize.is_blank(calibre_raw), "type": not normalize.is_blank(type_raw),
         }
         country_hint = self._country_hint(make_notes + model_notes)
+        make_text = "" if normalize.is_blank(make_text) else make_text
+        model_text = "" if normalize.is_blank(model_text) else model_text
 
-        # A calibre written in the make or model cell, when the calibre cell is empty.
+        # A calibre written in the make or model cell ("AK 47 7,62", "Jackal 9 PAK").
         calibre_found_in = None
-        if normalize.is_blank(make_text):
-            make_text = ""
-        if normalize.is_blank(model_text):
-            model_text = ""
         for cell in ("model", "make"):
             text = model_text if cell == "model" else make_text
             if not text or self._exact_anything(text):
                 continue
-            found = normalize.find_calibre(text)
+            found = self._find_calibre(text)
             if found is None:
                 continue
             written, rest = found
@@ -230,33 +237,64 @@ class Identifier:
                 calibre_text = written
                 calibre_found_in = cell
 
-        # Type words in the make or model cells ("Pistolet", "fusil d'assaut AK47").
-        type_hint = None
-        make_text, hint = self._strip_type_words(make_text)
+        # Read the cells as they are first; then without type words ("Pistolet",
+        # "fusil d'assaut AK47"), then without filler words ("marque", "mod.").
+        make_words, model_words = tokens(make_text), tokens(model_text)
+        stripped_make, type_hint = self._strip_type_words(make_words)
+        stripped_model, hint = self._strip_type_words(model_words)
         type_hint = type_hint or hint
-        model_text, hint = self._strip_type_words(model_text)
-        type_hint = type_hint or hint
-
-        self._resolve_pair(result, make_text, model_text, country_hint)
+        attempts = [(make_words, model_words), (stripped_make, stripped_model)]
+        attempts.append(([w for w in stripped_make if w not in normalize.FILLER_WORDS],
+                         [w for w in stripped_model if w not in normalize.FILLER_WORDS]))
+        best, best_found = None, -1
+        tried = set()
+        for attempt_make, attempt_model in attempts:
+            marker = (tuple(attempt_make), tuple(attempt_model))
+            if marker in tried:
+                continue
+            tried.add(marker)
+            candidate = _Builder(self)
+            self._resolve_pair(candidate, attempt_make, attempt_model, country_hint)
+            found = ("make" in candidate.ids) + ("model" in candidate.ids)
+            if found > best_found:
+                best, best_found = candidate, found
+            if "make" in candidate.ids and ("model" in candidate.ids or not attempt_model):
+                break
+        result = best
         self._resolve_type(result, type_text, type_hint)
         self._resolve_calibre(result, calibre_text, calibre_found_in)
         return result.finish(typed)
 
+    def _find_calibre(self, text: str) -> tuple[str, str] | None:
+        """A calibre at the end of a cell, as the reference spells calibres, or as it looks."""
+        words = text.split()
+        for length in range(min(4, len(words) - 1), 0, -1):
+            tail = " ".join(words[-length:])
+            tail_key = calibre_key(tail)
+            # A bare number is a model's more often than a calibre ("Type 56", "P 38").
+            looks_like_calibre = any(c.isalpha() for c in tail_key) or any(c in tail for c in ".,/")
+            if (tail_key and looks_like_calibre and any(c.isdigit() for c in tail_key)
+                    and self.calibre_index.get(tail_key)):
+                return tail, " ".join(words[:-length])
+        return normalize.find_calibre(text)
+
     def _exact_anything(self, text: str) -> bool:
         text_key = key(text)
-        return bool(self.make_index.get(text_key) or self.model_index.get(text_key))
+        if self.make_index.get(text_key):
+            return True
+        return bool(self.model_index.get(text_key)) and not self.type_index.get(text_key)
 
-    def _strip_type_words(self, text: str) -> tuple[str, int | None]:
-        if not text or self._exact_anything(text):
-            return text, None
-        words = tokens(text)
+    def _strip_type_words(self, words: list[str]) -> tuple[list[str], int | None]:
+        joined = "".join(words)
+        if not words or self.make_index.get(joined) or (
+                self.model_index.get(joined) and not self.type_index.get(joined)):
+            return words, None
         for length in range(len(words), 0, -1):
             for start in range(0, len(words) - length + 1):
                 found = self.type_index.get("".join(words[start:start + length]))
                 if len(found) == 1:
-                    rest = words[:start] + words[start + length:]
-                    return " ".join(rest), next(iter(found))
-        return text, None
+                    return words[:start] + words[start + length:], next(iter(found))
+        return words, None
 
     def _country_hint(self, notes: list[str]) -> str | None:
         for note in notes:
@@ -267,86 +305,98 @@ class Identifier:
 
     # make and model --------------------------------------------------------------
 
-    def _resolve_pair(self, result: "_Builder", make_text: str, model_text: str, country_hint) -> None:
-        make_words = [word for word in tokens(make_text) if word not in normalize.FILLER_WORDS]
-        model_words = [word for word in tokens(model_text) if word not in normalize.FILLER_WORDS]
+    def _resolve_pair(self, result: "_Builder", make_words: list[str], model_words: list[str],
+                      country_hint) -> None:
         make_key, model_key = "".join(make_words), "".join(model_words)
-
-        makes = self._pick(self.make_index.get(make_key), "make", country_hint) if make_key else None
-        if make_key and makes is None and model_key:
-            # Swapped columns: a model in the make cell and a make in the model cell.
-            swapped_make = self._pick(self.make_index.get(model_key), "make", country_hint)
-            if swapped_make is not None:
-                model = self._model_in_make(swapped_make.id, make_words)
-                if model is not None:
-                    result.set("make", swapped_make.id, "swapped", CONFIDENCE["swapped"])
-                    result.set("model", model.id, "swapped", min(CONFIDENCE["swapped"], model.confidence))
-                    return
-        if makes is not None:
-            result.set("make", makes.id, makes.method, makes.confidence)
-            if model_key:
-                model = self._model_in_make(makes.id, model_words, allow_fuzzy=True)
-                if model is not None:
-                    result.set("model", model.id, model.method, model.confidence)
-                else:
-                    result.suggest_models(self, model_key, makes.id)
+        make = self._pick(self.make_index.get(make_key), "make", country_hint) if make_key else None
+        if make is not None:
+            result.set("make", make.id, make.method, make.confidence)
+            if model_words:
+                self._set_model_in_make(result, make.id, model_words, make.confidence)
             return
 
         if make_key:
-            # The make cell holds make and model together ("Norinco Type 56"), or a model.
+            if model_key:
+                # Swapped columns: a model in the make cell and a make in the model cell.
+                swapped_make = self._pick(self.make_index.get(model_key), "make", country_hint)
+                if swapped_make is not None:
+                    model = self._model_in_make(swapped_make.id, make_words, allow_fuzzy=True)
+                    if model is not None:
+                        result.set("make", swapped_make.id, "swapped", CONFIDENCE["swapped"])
+                        result.set("model", model.id, "swapped", min(CONFIDENCE["swapped"], model.confidence))
+                        return
+            # Make and model together in the make cell ("Norinco Type 56").
             split = self._split(make_words, country_hint)
             if split is not None:
                 make, model = split
                 result.set("make", make.id, make.method, make.confidence)
                 result.set("model", model.id, "split_combined", min(CONFIDENCE["split_combined"], model.confidence))
                 if model_key and model_key not in self.make_keys.get(make.id, ()):
-                    # Something else in the model cell: a second model would contradict.
                     other = self._model_in_make(make.id, model_words)
                     if other is not None and other.id != model.id:
-                        result.unset("model")
-                        result.suggest_models(self, model_key, make.id)
+                        result.unset("model")  # two different models: a person must say
+                        result.suggest("model", model.id, model.confidence)
+                        result.suggest("model", other.id, other.confidence)
                 return
+            # A model in the make cell (the model cell empty, or holding its make).
             model = self._model_anywhere(make_key, country_hint)
-            if model is not None and (not model_key or self._pick(
-                    self.make_index.get(model_key), "make", country_hint) is not None or
-                    self._model_anywhere(model_key, country_hint) is None):
+            if model is not None and (not model_key or self._model_anywhere(model_key, country_hint) is None):
                 make_id = self.models[model.id].make_id
                 method = "swapped" if model_key else "inferred_from_model"
-                result.set("make", make_id, method, CONFIDENCE[method])
+                result.set("make", make_id, method, min(CONFIDENCE[method], model.confidence))
                 result.set("model", model.id, "swapped" if model_key else model.method,
                            min(CONFIDENCE["swapped"], model.confidence) if model_key else model.confidence)
                 return
-            fuzzy_make = self._fuzzy_make(make_key, result)
+            # A misspelt make: taken when the model cell confirms it, or when it is close.
+            candidates = self._ranked(self.make_index, make_key) if len(make_key) >= MIN_FUZZY_LENGTH else []
+            if model_words:
+                confirmed = []
+                for make_id, score in candidates[:4]:
+                    if score < CONFIRMED_MAKE_ACCEPT:
+                        break
+                    model = self._model_in_make(make_id, model_words)
+                    if model is not None:
+                        confirmed.append((make_id, score, model))
+                if len(confirmed) == 1:
+                    make_id, score, model = confirmed[0]
+                    result.set("make", make_id, "fuzzy", max(0.9, score / 100))
+                    result.set("model", model.id, model.method, model.confidence)
+                    return
+            fuzzy_make = self._accept(candidates, make_key, MAKE_ACCEPT)
             if fuzzy_make is not None:
                 result.set("make", fuzzy_make.id, "fuzzy", fuzzy_make.confidence)
-                if model_key:
-                    model = self._model_in_make(fuzzy_make.id, model_words, allow_fuzzy=True)
-                    if model is not None:
-                        result.set("model", model.id, model.method, min(model.confidence, fuzzy_make.confidence))
-                    else:
-                        result.suggest_models(self, model_key, fuzzy_make.id)
+                if model_words:
+                    self._set_model_in_make(result, fuzzy_make.id, model_words, fuzzy_make.confidence)
                 return
+            for make_id, score in candidates[:4]:
+                result.suggest("make", make_id, score / 100)
         if not model_key:
             return
         # No make found in the make cell: the model cell must say it.
-        split = self._split(model_words, country_hint)
-        if split is not None:
-            make, model = split
-            result.set("make", make.id, "split_combined", min(CONFIDENCE["split_combined"], make.confidence))
-            result.set("model", model.id, "split_combined", min(CONFIDENCE["split_combined"], model.confidence))
-            return
         model = self._model_anywhere(model_key, country_hint)
         if model is None:
-            model = self._fuzzy_model_anywhere(model_key, result)
-        if model is not None:
-            if make_key:
-                # A make was typed that we could not read: keep it for review.
-                result.set("model", model.id, model.method, model.confidence)
-                result.suggest(
-                    "make", self.models[model.id].make_id, 0.0)
+            split = self._split(model_words, country_hint)
+            if split is not None:
+                make, model = split
+                result.set("make", make.id, "split_combined", min(CONFIDENCE["split_combined"], make.confidence))
+                result.set("model", model.id, "split_combined", min(CONFIDENCE["split_combined"], model.confidence))
                 return
-            result.set("make", self.models[model.id].make_id, "inferred_from_model",
-                       min(CONFIDENCE["inferred_from_model"], model.confidence))
+            model = self._accept(self._ranked(self.model_index, model_key), model_key, MODEL_ACCEPT)
+        if model is not None:
+            make_id = self.models[model.id].make_id
+            if make_key:
+                # A make was typed that we could not read: the model's make, when the make
+                # cell looks like it or like the model ("Tokarv" for a TT-33), else review.
+                result.set("model", model.id, model.method, model.confidence)
+                likeness = max((fuzz.ratio(make_key, other) for other in
+                                self.make_keys.get(make_id, set()) | self.model_keys.get(model.id, set())),
+                               default=0)
+                if likeness >= 70:
+                    result.set("make", make_id, "inferred_from_model", 0.85)
+                else:
+                    result.suggest("make", make_id, likeness / 100)
+                return
+            result.set("make", make_id, "inferred_from_model", min(CONFIDENCE["inferred_from_model"], model.confidence))
             result.set("model", model.id, model.method, model.confidence)
             return
         make = self._pick(self.make_index.get(model_key), "make", country_hint)
@@ -355,6 +405,13 @@ class Identifier:
             result.set("make", make.id, "swapped", CONFIDENCE["swapped"])
             return
         result.suggest_models(self, model_key, None)
+
+    def _set_model_in_make(self, result: "_Builder", make_id: int, model_words: list[str], ceiling: float) -> None:
+        model = self._model_in_make(make_id, model_words, allow_fuzzy=True)
+        if model is not None:
+            result.set("model", model.id, model.method, min(model.confidence, max(ceiling, 0.9)))
+        else:
+            result.suggest_models(self, "".join(model_words), make_id)
 
     def _pick(self, targets: dict[int, str], field_name: str, country_hint=None) -> Found | None:
         """The one target a key names; ties broken by the canonical name, then the country."""
@@ -378,36 +435,43 @@ class Identifier:
         index = self.models_by_make.get(make_id)
         if index is None or not words:
             return None
-        found = self._pick(index.get("".join(words)), "model")
+        whole = "".join(words)
+        found = self._pick(index.get(whole), "model")
         if found is not None:
             return found
-        # The model cell repeats the make, or says more: the longest run that names a model.
+        # The model cell repeats the make, or says more: the longest run that names a
+        # model, when what is left names nothing else.
         for length in range(len(words) - 1, 0, -1):
             for start in range(0, len(words) - length + 1):
                 part = "".join(words[start:start + length])
                 if len(part) < 2 or part in self.make_keys.get(make_id, ()):
                     continue
                 found = self._pick(index.get(part), "model")
-                if found is not None and self._rest_is_harmless(words, start, length, make_id):
+                if found is not None and self._rest_is_harmless(index, words, start, length, make_id, found.id):
                     return found
         if allow_fuzzy:
-            return self._fuzzy(index, "".join(words), MODEL_IN_MAKE_ACCEPT)
+            return self._accept(self._ranked(self.fuzzy_models_by_make[make_id], whole), whole,
+                                MODEL_IN_MAKE_ACCEPT)
         return None
 
-    def _rest_is_harmless(self, words, start, length, make_id) -> bool:
+    def _rest_is_harmless(self, index: _Index, words, start, length, make_id, model_id) -> bool:
         """What is left around a model's name is the make, or words that name nothing else."""
         rest = words[:start] + words[start + length:]
         rest_key = "".join(rest)
         if not rest_key or rest_key in self.make_keys.get(make_id, ()):
             return True
-        index = self.models_by_make[make_id]
-        # A number left over could be another model's ("Type 56 1" is not "Type 56").
-        return not any(word.isdigit() for word in rest) and not index.get(rest_key)
+        if set(self.calibre_index.get(calibre_key(" ".join(rest)))) & set(self.model_calibres.get(model_id, ())):
+            return True  # the model's own calibre ("500 12" for a 12-gauge shotgun)
+        if any(word.isdigit() for word in rest) or index.get(rest_key):
+            return False  # a number left over could be another model's ("Type 56 1")
+        part = "".join(words[start:start + length])
+        # "Type 56 carbinr" is not a Type 56 while a "Type 56 carbine" exists.
+        return not any(part in other and model_id not in targets for other, targets in index.keys.items())
 
     def _model_anywhere(self, model_key: str, country_hint) -> Found | None:
         targets = self.model_index.get(model_key)
-        if not targets:
-            return None
+        if not targets or self.type_index.get(model_key):
+            return None  # a word that names a type ("pistolet") says nothing of the make
         if len(targets) > 1 and country_hint:
             local = {target: method for target, method in targets.items()
                      if self.makes[self.models[target].make_id].country_code == country_hint}
@@ -417,6 +481,7 @@ class Identifier:
 
     def _split(self, words: list[str], country_hint) -> tuple[Found, Found] | None:
         """Make and model in one cell, either way round: "Norinco Type 56", "AK47 Kalachnikov"."""
+        exact_makes = []
         for length in range(len(words) - 1, 0, -1):
             for make_words, model_words in ((words[:length], words[length:]), (words[-length:], words[:-length])):
                 make = self._pick(self.make_index.get("".join(make_words)), "make", country_hint)
@@ -425,36 +490,41 @@ class Identifier:
                 model = self._model_in_make(make.id, model_words)
                 if model is not None:
                     return make, model
-        # A make misspelt in the first or last word: "Norinko Type 56".
-        for make_words, model_words in ((words[:1], words[1:]), (words[-1:], words[:-1])):
-            if not model_words:
-                continue
-            make = self._fuzzy(self.make_index, "".join(make_words), MAKE_ACCEPT)
-            if make is not None:
-                model = self._model_in_make(make.id, model_words)
-                if model is not None:
-                    return make, model
+                exact_makes.append((make, model_words))
+        # The make is right, the model misspelt: "Ekol Jcakal".
+        for make, model_words in exact_makes[:2]:
+            model = self._model_in_make(make.id, model_words, allow_fuzzy=True)
+            if model is not None:
+                return make, model
+        # The make misspelt in its first or last words, confirmed by the model: "Norinko Type 56".
+        for length in range(1, min(3, len(words) - 1) + 1):
+            for make_words, model_words in ((words[:length], words[length:]), (words[-length:], words[:-length])):
+                make_key = "".join(make_words)
+                if len(make_key) < MIN_FUZZY_LENGTH:
+                    continue
+                for make_id, score in self._ranked(self.make_index, make_key)[:3]:
+                    if score < CONFIRMED_MAKE_ACCEPT:
+                        break
+                    model = self._model_in_make(make_id, model_words)
+                    if model is not None:
+                        return Found(make_id, "fuzzy", max(0.9, score / 100)), model
         return None
 
-    def _fuzzy_make(self, make_key: str, result: "_Builder") -> Found | None:
-        found = self._fuzzy(self.make_index, make_key, MAKE_ACCEPT, result=result, field_name="make")
-        return found
-
-    def _fuzzy_model_anywhere(self, model_key: str, result: "_Builder") -> Found | None:
-        return self._fuzzy(self.model_index, model_key, MODEL_ACCEPT)
-
-    def _fuzzy(self, index: _Index, query: str, accept: int, result=None, field_name=None) -> Found | None:
+    def _accept(self, ranked: list[tuple[int, float]], query: str, accept: int) -> Found | None:
         """The one target within `accept` of the query, well ahead of any other."""
-        ranked = self._ranked(index, query)
-        if result is not None and field_name:
-            for target, score in ranked[:5]:
-                result.suggest(field_name, target, score / 100)
         if not ranked or len(query) < MIN_FUZZY_LENGTH:
             return None
         (best, best_score), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0)
         if best_score < accept or best_score - runner_up < LEAD:
             return None
         return Found(best, "fuzzy", round(best_score / 100, 3))
+
+    def _fuzzy(self, index: _Index, query: str, accept: int, result=None, field_name=None) -> Found | None:
+        ranked = self._ranked(index, query)
+        if result is not None and field_name:
+            for target, score in ranked[:5]:
+                result.suggest(field_name, target, score / 100)
+        return self._accept(ranked, query, accept)
 
     def _ranked(self, index: _Index, query: str) -> list[tuple[int, float]]:
         if not query or not index.choices:
@@ -541,7 +611,7 @@ class _Builder:
         self.suggestions.append({"field": field_name, "id": target_id, "score": round(float(score), 3)})
 
     def suggest_models(self, identifier: Identifier, model_key: str, make_id: int | None) -> None:
-        index = identifier.models_by_make.get(make_id) if make_id is not None else identifier.model_index
+        index = identifier.fuzzy_models_by_make.get(make_id) if make_id is not None else identifier.model_index
         for target, score in identifier._ranked(index, model_key)[:5]:
             self.suggest("model", target, score / 100)
         if make_id is not None:

@@ -42,6 +42,7 @@ CALIBRE_IN_TEXT = re.compile(
       | cal(?:ibre|iber)?\.?\s*\.?\d{1,3}(?:[.,]\d{1,2})?(?:\s*/\s*\d{2})? # cal. 12, calibre 7.62
       | \.\d{2,3}\s*(?:acp|auto|lr|s&w|sw|spl|special|magnum|mag)?\b      # .45 ACP, .22 LR
       | \b(?:12|16|20|24|28|32|36)\s*(?:ga|gauge|g|/\s*70|/\s*76)\b         # 12 ga, 12/70
+      | \bc\.?\s*(?:12|16|20)\b                                            # C12
     )
     """
 )
