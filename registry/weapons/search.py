@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from registry.audit.service import record
 from registry.auth.models import Agency, User
@@ -134,6 +135,14 @@ def _ordered(statement, criteria: Criteria):
     return statement.order_by(column.desc(), Weapon.id.desc())
 
 
+def _key_among(keys: list[str]):
+    """`serial_key IN (...)`; on PostgreSQL one array parameter (`= ANY(:keys)`), which
+    plans faster than hundreds of parameters and uses the same index."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Weapon.serial_key == any_(bindparam("near_keys", keys, type_=ARRAY(String)))
+    return Weapon.serial_key.in_(keys)
+
+
 def serial_matches(user: User, key: str, criteria: Criteria, near: bool = True) -> list[tuple[Weapon, float]]:
     """Records whose key is `key` (score 1), then those one look-alike or edit away."""
     statement = filtered(user, criteria)
@@ -143,7 +152,7 @@ def serial_matches(user: User, key: str, criteria: Criteria, near: bool = True) 
     if near and len(found) < SERIAL_RESULTS_LIMIT:
         candidates = near_keys(key)
         if candidates:
-            rows = db.session.scalars(statement.where(Weapon.serial_key.in_(list(candidates)))
+            rows = db.session.scalars(statement.where(_key_among(list(candidates)))
                                       .limit(SERIAL_RESULTS_LIMIT - len(found))).all()
             found.extend(sorted(((weapon, candidates[weapon.serial_key]) for weapon in rows),
                                 key=lambda pair: (-pair[1], pair[0].reference)))
