@@ -112,3 +112,26 @@ def write(tmp_path: Path, name: str, content: bytes | str, encoding: str = "utf-
 
 FRENCH_HEADER = ["N°", "Marque", "Modèle", "N° de série", "Calibre", "Type d'arme",
                  "Date de saisie", "Lieu de saisie", "Statut", "Observations"]
+
+
+def messy_french_sheet() -> bytes:
+    """A seizure sheet as the field keeps it: titles, a merged title, blank lines, the
+    header on row 4, dates typed three ways, a TOTAL row."""
+    from datetime import datetime
+
+    rows = [
+        ["COMMISSION NATIONALE DE LUTTE CONTRE LA PROLIFERATION DES ARMES LEGERES"],
+        ["Etat des armes saisies - 1er trimestre 2024"],
+        [],
+        FRENCH_HEADER,
+        [1, "Kalachnikov", "AK 47", "KA-1001", "7,62x39", "Fusil d'assaut", datetime(2024, 1, 5), "Ségou",
+         "Saisie", None],
+        [2, "Beretta", "92", "B 2002", "9mm", "Pistolet", "12/02/2024", "Mopti", "trouvée", "sous un pont"],
+        [],
+        [3, "Zorglub", "XR-9000", "Z-3003", None, None, "12 mars 2024", "Kayes", "saisie", None],
+        [4, None, None, None, None, None, "2024-03-14", "Gao", "saisie", "rien"],
+        [5, "Kalachnikov", "AK 47", "ka 1001", "7,62x39", "Fusil d'assaut", "2024-01-05", "Ségou", "Saisie",
+         "doublon"],
+        ["TOTAL", None, None, None, None, None, None, None, None, "5 armes"],
+    ]
+    return workbook(rows, merge="A1:J1")

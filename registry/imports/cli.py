@@ -1,0 +1,115 @@
+"""`flask imports ...`: analyse a spreadsheet into a JSON report, or run a whole import."""
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from registry.auth.models import Agency, User
+from registry.auth.roles import Permission
+from registry.errors import DomainError
+from registry.extensions import db
+
+imports_cli = click.Group("imports", help="Spreadsheet imports.")
+
+
+def _agency(code: str) -> Agency:
+    agency = db.session.scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise click.ClickException(f"No agency with code {code!r}.")
+    return agency
+
+
+def _acting_user(agency: Agency, email: str | None) -> User:
+    """The person the records are written for: --user, else the agency's first active
+    user who may import."""
+    statement = select(User).where(User.agency_id == agency.id, User.active.is_(True)).order_by(User.id)
+    if email:
+        statement = statement.where(User.email == email)
+    for user in db.session.scalars(statement):
+        if user.can(Permission.IMPORT_RECORDS):
+            return user
+    raise click.ClickException(f"No active user of {agency.code} may import records"
+                               + (f" with e-mail {email}." if email else "; give one with --user."))
+
+
+@imports_cli.command("analyse")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", "agency_code", required=True, help="Code of the agency the rows belong to.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the JSON report (standard output when absent).")
+@click.option("--sheet", default=None, help="Sheet to read (the first one by default).")
+@with_appcontext
+def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str | None):
+    """Analyse a spreadsheet and report every row, writing no record."""
+    from registry.imports.service import analyse_file, saved_mapping
+
+    agency = _agency(agency_code)
+    try:
+        analysis = analyse_file(path, agency.country_code, file_name=path.name, sheet_name=sheet,
+                                saved_mapping=saved_mapping(agency.id))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path.name}: {error.message}") from None
+    db.session.rollback()  # an analysis writes nothing
+    report = analysis.report()
+    text = json.dumps(report, ensure_ascii=False, indent=1, default=str)
+    if report_path is None:
+        click.echo(text)
+    else:
+        report_path.write_text(text, encoding="utf-8")
+        counts = ", ".join(f"{name}: {number}" for name, number in report["counts"].items())
+        click.echo(f"{path.name}: header on row {report['header_row']}, {len(report['rows'])} rows ({counts}). "
+                   f"Report written to {report_path}.")
+
+
+@imports_cli.command("run")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", "agency_code", required=True, help="Code of the agency the rows belong to.")
+@click.option("--commit", "do_commit", is_flag=True, help="Write the ready rows as records.")
+@click.option("--user", "email", default=None, help="E-mail of the user the import is made for.")
+@click.option("--sheet", default=None, help="Sheet to read (the first one by default).")
+@with_appcontext
+def run(path: Path, agency_code: str, do_commit: bool, email: str | None, sheet: str | None):
+    """Upload, analyse and (with --commit) commit a spreadsheet in one go."""
+    from registry.imports.service import (
+        analyse_import,
+        choose_sheet_and_mapping,
+        commit_import,
+        earlier_imports_of_same_file,
+        start_commit,
+        upload_import,
+    )
+
+    agency = _agency(agency_code)
+    actor = _acting_user(agency, email)
+
+    def commit_batch(_import):
+        db.session.commit()
+
+    try:
+        import_ = upload_import(actor, path, path.name, agency=agency)
+        earlier = earlier_imports_of_same_file(import_)
+        if earlier:
+            click.echo(f"Warning: the same file was already imported (import {', '.join(str(i.id) for i in earlier)}).")
+        if sheet:
+            choose_sheet_and_mapping(actor, import_, sheet, None)
+        db.session.commit()
+        analyse_import(actor, import_)
+        db.session.commit()
+        counts = ", ".join(f"{name}: {number}" for name, number in (import_.counts or {}).items())
+        click.echo(f"Import {import_.id}: header on row {import_.header_row}; {counts}.")
+        if do_commit:
+            start_commit(actor, import_, skip_approval=True)
+            db.session.commit()
+            commit_import(actor, import_, on_batch=commit_batch)
+            db.session.commit()
+            click.echo(f"Import {import_.id}: {import_.counts.get('created', 0)} records written.")
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path.name}: {error.message}") from None
+
+
+commands = [imports_cli]

@@ -1,0 +1,537 @@
+"""Imports: upload, analyse, review, approve, commit. The web pages, the API, the command
+line and the jobs all call these functions; they take plain values and the acting user,
+and do not commit, except where a long task commits its own batches through `on_batch`.
+"""
+
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, delete, func, insert, select, update
+
+from registry.audit.service import record
+from registry.auth.models import Agency, User
+from registry.auth.roles import Permission
+from registry.errors import DomainError, NotAllowed
+from registry.extensions import db, utcnow
+from registry.imports.headers import FIELDS, HeaderMatch, apply_mapping, find_header
+from registry.imports.models import TRANSITIONS, Import, ImportMapping, ImportRow, ImportStatus
+from registry.imports.reader import ImportRefused, Spreadsheet, open_spreadsheet
+from registry.imports.rows import (
+    DUPLICATE,
+    INVALID,
+    NEEDS_REVIEW,
+    READY,
+    SKIPPED,
+    STATUSES,
+    CountryNames,
+    RowAnalyser,
+    RowResult,
+    count_statuses,
+)
+
+STORE_BATCH = 5000
+COMMIT_BATCH = 1000
+
+
+class ImportCancelled(Exception):
+    """The import was cancelled while a job worked on it."""
+
+
+@dataclass
+class Analysis:
+    spreadsheet: Spreadsheet
+    sheet_name: str
+    header: HeaderMatch
+    mapping: dict[int, str]
+    results: list[RowResult]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return count_statuses(self.results)
+
+    def report(self) -> dict:
+        """The command-line report: one object per data row, counts, header and mapping."""
+        titles = self.header.titles
+        return {
+            "file": self.spreadsheet.file_name, "sha256": self.spreadsheet.sha256,
+            "sheet": self.sheet_name, "header_row": self.header.row,
+            "mapping": {(titles[index] if index < len(titles) and titles[index] else f"#{index + 1}"): name
+                        for index, name in self.mapping.items()},
+            "counts": self.counts,
+            "rows": [result.report() for result in self.results],
+        }
+
+
+def limits() -> dict:
+    return {"max_bytes": int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+            "max_rows": int(current_app.config["IMPORT_MAX_ROWS"])}
+
+
+def _existing_keys(country_code: str):
+    from registry.weapons.service import existing_serial_keys
+
+    return lambda keys: existing_serial_keys(country_code, keys)
+
+
+def analyse_file(path, country_code: str, file_name: str | None = None, sheet_name: str | None = None,
+                 mapping: dict[int, str] | None = None, saved_mapping: dict | None = None) -> Analysis:
+    """Read, map, identify and check every row of a file, writing nothing."""
+    spreadsheet = open_spreadsheet(path, file_name=file_name, **limits())
+    return analyse_spreadsheet(spreadsheet, country_code, sheet_name, mapping, saved_mapping)
+
+
+def analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name: str | None = None,
+                        mapping: dict[int, str] | None = None, saved_mapping: dict | None = None,
+                        header_row: int | None = None) -> Analysis:
+    from registry.reference.engine import get_identifier
+
+    sheet_name = sheet_name or spreadsheet.sheet_names[0]
+    sheet = spreadsheet.read_sheet(sheet_name)
+    if sheet.truncated:
+        raise ImportRefused(_l("The sheet has more than %(limit)d rows: split it into several files.",
+                               limit=spreadsheet.max_rows))
+    if header_row:
+        cells = sheet.rows[header_row - 1] if header_row <= len(sheet.rows) else []
+        header = HeaderMatch(header_row, {}, ["" if cell is None else str(cell) for cell in cells])
+    else:
+        header = find_header(sheet)
+    if mapping is None:
+        mapping = apply_mapping(header.titles, saved_mapping) or header.mapping
+    mapping = {int(index): name for index, name in mapping.items() if name in FIELDS}
+    if not any(name in ("make", "model", "serial", "type", "calibre") for name in mapping.values()):
+        raise ImportRefused(_l("No column is set as make, model, serial, calibre or type."))
+    header.mapping = mapping
+    analyser = RowAnalyser(country_code, header, mapping, identifier=get_identifier(country_code),
+                           countries=CountryNames.from_database())
+    results = analyser.analyse(sheet, existing_keys=_existing_keys(country_code))
+    return Analysis(spreadsheet, sheet_name, header, mapping, results)
+
+
+# --- State machine ------------------------------------------------------------------------------
+
+
+def _move(import_: Import, status: ImportStatus) -> None:
+    if status not in TRANSITIONS[import_.status]:
+        raise DomainError(_l("This import cannot go from “%(old)s” to “%(new)s”.",
+                             old=import_.status.label, new=status.label))
+    import_.status = status
+
+
+def _require(actor: User, permission: Permission, import_: Import | None = None,
+             agency: Agency | None = None) -> None:
+    agency_id = import_.agency_id if import_ is not None else agency.id
+    if not actor.can(permission) or actor.agency_id != agency_id:
+        raise NotAllowed(_l("Your role does not allow this action on this import."))
+
+
+# --- Upload -----------------------------------------------------------------------------------------
+
+
+def upload_import(actor: User, source, file_name: str, agency: Agency | None = None) -> Import:
+    """Check an uploaded file and keep it as a new import (status uploaded).
+
+    `source` is a path or a binary file object. Refused files are not kept."""
+    agency = agency or actor.agency
+    _require(actor, Permission.IMPORT_RECORDS, agency=agency)
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(file_name).suffix.lower()[:8]
+    stored = folder / f"{uuid.uuid4().hex}{suffix}"
+    if isinstance(source, str | Path):
+        shutil.copyfile(source, stored)
+    else:
+        with open(stored, "wb") as target:
+            shutil.copyfileobj(source, target, 1024 * 1024)
+    try:
+        spreadsheet = open_spreadsheet(stored, file_name=file_name, **limits())
+    except ImportRefused:
+        stored.unlink(missing_ok=True)
+        raise
+    import_ = Import(
+        file_name=Path(file_name).name[:255], sha256=spreadsheet.sha256, size=spreadsheet.size,
+        kind=spreadsheet.kind, stored_path=str(stored), agency_id=agency.id,
+        country_code=agency.country_code, uploaded_by_id=actor.id, sheet_names=spreadsheet.sheet_names,
+        sheet_name=spreadsheet.sheet_names[0], status=ImportStatus.UPLOADED, progress_done=0,
+        progress_total=0, cancel_requested=False,
+    )
+    db.session.add(import_)
+    db.session.flush()
+    record("import.upload", "import", import_.id,
+           {"file": import_.file_name, "sha256": import_.sha256, "size": import_.size}, user=actor)
+    return import_
+
+
+def earlier_imports_of_same_file(import_: Import) -> list[Import]:
+    """Other imports of the same agency with the same file content (not cancelled)."""
+    return list(db.session.scalars(select(Import).where(
+        Import.agency_id == import_.agency_id, Import.sha256 == import_.sha256, Import.id != import_.id,
+        Import.status != ImportStatus.CANCELLED).order_by(Import.id)))
+
+
+def open_import_file(import_: Import) -> Spreadsheet:
+    return open_spreadsheet(import_.stored_path, file_name=import_.file_name, **limits())
+
+
+def saved_mapping(agency_id: int) -> dict | None:
+    found = db.session.get(ImportMapping, agency_id)
+    return found.mapping if found else None
+
+
+def remember_mapping(agency_id: int, titles: list[str], mapping: dict[int, str]) -> None:
+    by_title = {titles[index]: name for index, name in mapping.items() if index < len(titles) and titles[index]}
+    found = db.session.get(ImportMapping, agency_id)
+    if found is None:
+        db.session.add(ImportMapping(agency_id=agency_id, mapping=by_title))
+    else:
+        found.mapping = by_title
+
+
+def choose_sheet_and_mapping(actor: User, import_: Import, sheet_name: str | None,
+                             mapping: dict[int, str] | None, header_row: int | None = None) -> Import:
+    """The user's choice of sheet, header row and columns, used by the next analysis."""
+    _require(actor, Permission.IMPORT_RECORDS, import_)
+    if import_.status not in (ImportStatus.UPLOADED, ImportStatus.REVIEW, ImportStatus.FAILED):
+        raise DomainError(_l("This import can no longer be changed."))
+    if sheet_name is not None:
+        if sheet_name not in import_.sheet_names:
+            raise DomainError(_l("The workbook has no sheet named “%(name)s”.", name=sheet_name))
+        if sheet_name != import_.sheet_name:
+            import_.header_row, import_.column_mapping, import_.titles = None, None, None
+        import_.sheet_name = sheet_name
+    if header_row is not None:
+        import_.header_row = header_row
+    if mapping is not None:
+        import_.column_mapping = {str(index): name for index, name in mapping.items() if name in FIELDS}
+    return import_
+
+
+# --- Analysis ---------------------------------------------------------------------------------
+
+
+def _json_cell(value):
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _stored_identification(found: dict | None, status: str) -> dict | None:
+    if found is None:
+        return None
+    if status == READY and found.get("suggestions"):
+        return {**found, "suggestions": []}  # what was sure needs no alternatives stored
+    return found
+
+
+def start_analysis(actor: User, import_: Import) -> Import:
+    """Mark the import as being analysed (a job does the work)."""
+    _require(actor, Permission.IMPORT_RECORDS, import_)
+    _move(import_, ImportStatus.ANALYSING)
+    import_.cancel_requested = False
+    import_.error = None
+    import_.progress_done, import_.progress_total = 0, 0
+    return import_
+
+
+def analyse_import(actor: User, import_: Import, on_batch: Callable[[Import], None] | None = None) -> Import:
+    """Analyse the import's sheet and store every row for review (status review).
+
+    `on_batch(import_)` runs after each batch of stored rows (a job commits there and
+    raises ImportCancelled when asked to stop)."""
+    _require(actor, Permission.IMPORT_RECORDS, import_)
+    if import_.status != ImportStatus.ANALYSING:
+        start_analysis(actor, import_)
+    spreadsheet = open_import_file(import_)
+    analysis = analyse_spreadsheet(
+        spreadsheet, import_.country_code, import_.sheet_name,
+        mapping=import_.mapping if import_.column_mapping else None,
+        saved_mapping=saved_mapping(import_.agency_id), header_row=import_.header_row)
+    db.session.execute(delete(ImportRow).where(ImportRow.import_id == import_.id))
+    import_.header_row = analysis.header.row
+    import_.titles = analysis.header.titles
+    import_.column_mapping = {str(index): name for index, name in analysis.mapping.items()}
+    import_.progress_total = len(analysis.results)
+    import_.progress_done = 0
+    table = ImportRow.__table__
+    results = analysis.results
+    for start in range(0, len(results), STORE_BATCH):
+        batch = results[start:start + STORE_BATCH]
+        db.session.execute(insert(table), [{
+            "import_id": import_.id, "row_number": result.row,
+            "cells": [_json_cell(cell) for cell in result.cells], "values": result.values,
+            "identification": _stored_identification(result.identification, result.status),
+            "status": result.status, "messages": result.messages, "accepted": result.status == READY,
+            "corrected": False, "weapon_id": None, "weapon_reference": None,
+        } for result in batch])
+        import_.progress_done = start + len(batch)
+        if on_batch is not None:
+            on_batch(import_)
+    import_.counts = analysis.counts
+    _move(import_, ImportStatus.REVIEW)
+    remember_mapping(import_.agency_id, analysis.header.titles, analysis.mapping)
+    record("import.analyse", "import", import_.id, {"counts": import_.counts}, user=actor)
+    return import_
+
+
+def refresh_counts(import_: Import) -> dict:
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, number in db.session.execute(
+            select(ImportRow.status, func.count()).where(ImportRow.import_id == import_.id)
+            .group_by(ImportRow.status)).all():
+        counts[status] = number
+    counts["accepted"] = db.session.scalar(select(func.count()).where(
+        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
+    counts["created"] = db.session.scalar(select(func.count()).where(
+        ImportRow.import_id == import_.id, ImportRow.weapon_id.is_not(None))) or 0
+    import_.counts = counts
+    return counts
+
+
+# --- Review -------------------------------------------------------------------------------------
+
+
+def _reviewable(actor: User, import_: Import) -> None:
+    _require(actor, Permission.IMPORT_RECORDS, import_)
+    if import_.status not in (ImportStatus.REVIEW, ImportStatus.APPROVED):
+        raise DomainError(_l("This import is not open for review."))
+
+
+def set_accepted(actor: User, import_: Import, row_ids: list[int] | None, accepted: bool,
+                 status: str | None = None) -> int:
+    """Accept or reject rows (by id, or every row of `status`). Invalid, skipped and
+    duplicate rows cannot be accepted. Answers how many rows changed."""
+    _reviewable(actor, import_)
+    statement = update(ImportRow).where(ImportRow.import_id == import_.id, ImportRow.weapon_id.is_(None))
+    if row_ids is not None:
+        statement = statement.where(ImportRow.id.in_(row_ids))
+    if status is not None:
+        statement = statement.where(ImportRow.status == status)
+    if accepted:
+        statement = statement.where(ImportRow.status.in_((READY, NEEDS_REVIEW)))
+    changed = db.session.execute(statement.values(accepted=accepted)
+                                 .execution_options(synchronize_session=False)).rowcount
+    _back_to_review(import_)
+    refresh_counts(import_)
+    record("import.review", "import", import_.id, {"accepted": accepted, "rows": changed,
+                                                    "status": status}, user=actor)
+    return changed
+
+
+def _back_to_review(import_: Import) -> None:
+    # A change after approval needs approving again.
+    if import_.status == ImportStatus.APPROVED:
+        import_.status = ImportStatus.REVIEW
+        import_.approved_by_id, import_.approved_at = None, None
+
+
+REVIEW_FIELDS = {"make": "raw_make", "model": "raw_model", "calibre": "raw_calibre", "type": "raw_type",
+                 "serial": "raw_serial"}
+
+
+def correct_row(actor: User, import_: Import, row: ImportRow, field: str, value: str | None = None,
+                target_id: int | None = None) -> ImportRow:
+    """Fix a field of a row, typed or picked among the suggestions, and identify it again.
+
+    A picked suggestion (a reference id) is confirmed to the reference engine, which
+    learns the raw spelling as an alias for the agency's country."""
+    _reviewable(actor, import_)
+    if row.import_id != import_.id or row.weapon_id is not None:
+        raise DomainError(_l("This row cannot be changed."))
+    if field not in REVIEW_FIELDS:
+        raise DomainError(_l("Unknown field: %(name)s.", name=field))
+    values = dict(row.values)
+    identification = dict(row.identification or {})
+    raw_before = values.get(REVIEW_FIELDS[field])
+    if target_id is not None:
+        if field == "serial":
+            raise DomainError(_l("Unknown field: %(name)s.", name=field))
+        _learn_alias(actor, field, raw_before, target_id)
+    else:
+        text = (value or "").strip()[:200] or None
+        values[REVIEW_FIELDS[field]] = text
+        if field == "serial":
+            from registry.weapons.serials import SerialState, detect_serial_state, serial_key
+
+            state = detect_serial_state(text)
+            values["serial_state"] = state.value
+            values["serial_key"] = serial_key(text) if state is SerialState.READABLE else None
+    from registry.reference.engine import get_identifier
+
+    found = get_identifier(import_.country_code).identify(
+        values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"), values.get("raw_type"))
+    identification = found.to_dict()
+    if target_id is not None and identification.get(f"{field}_id") != target_id:
+        _force(identification, field, target_id)
+    row.values = values
+    row.identification = identification
+    row.corrected = True
+    messages = [item for item in row.messages if item.get("key") != "identification"]
+    row.messages = messages
+    if row.status in (READY, NEEDS_REVIEW):
+        unsure = identification.get("needs_review") and target_id is None
+        row.status = NEEDS_REVIEW if unsure else READY
+        row.accepted = row.status == READY
+    _back_to_review(import_)
+    refresh_counts(import_)
+    record("import.correct", "import_row", row.id, {"field": field, "value": value, "target_id": target_id},
+           user=actor)
+    return row
+
+
+def _force(identification: dict, field: str, target_id: int) -> None:
+    """Set a field to what the person picked, by id, with its canonical name."""
+    from registry.reference.models import Calibre, Make, Model, WeaponType
+
+    model_class = {"make": Make, "model": Model, "calibre": Calibre, "type": WeaponType}[field]
+    target = db.session.get(model_class, target_id)
+    if target is None:
+        raise DomainError(_l("This choice is not in the reference table."))
+    identification[f"{field}_id"] = target_id
+    identification[field] = getattr(target, "name", None) or getattr(target, "name_en", None)
+    identification.setdefault("confidence", {})[field] = 1.0
+    identification.setdefault("methods", {})[field] = "confirmed"
+    if field == "model" and getattr(target, "make_id", None):
+        make = db.session.get(Make, target.make_id)
+        identification["make_id"], identification["make"] = make.id, make.name
+        identification["confidence"]["make"] = 1.0
+    identification["needs_review"] = False
+
+
+def _learn_alias(actor: User, field: str, raw_text: str | None, target_id: int) -> None:
+    if not raw_text:
+        return
+    try:
+        from registry.reference.service import confirm_alias
+    except ImportError:
+        return
+    confirm_alias(actor, field, raw_text, target_id)
+
+
+# --- Approval and cancellation ------------------------------------------------------------------
+
+
+def needs_approval(import_: Import) -> bool:
+    return bool(import_.agency.requires_import_approval)
+
+
+def approve_import(actor: User, import_: Import) -> Import:
+    """A supervisor of the agency approves the reviewed import for commit."""
+    _require(actor, Permission.APPROVE, import_)
+    if import_.status != ImportStatus.REVIEW:
+        raise DomainError(_l("Only an import under review can be approved."))
+    _move(import_, ImportStatus.APPROVED)
+    import_.approved_by_id, import_.approved_at = actor.id, utcnow()
+    record("import.approve", "import", import_.id, {}, user=actor)
+    return import_
+
+
+def cancel_import(actor: User, import_: Import) -> Import:
+    """Stop a running job at its next batch, or close the import. Committed records stay."""
+    _require(actor, Permission.IMPORT_RECORDS, import_)
+    if import_.status in (ImportStatus.COMMITTED, ImportStatus.CANCELLED):
+        raise DomainError(_l("This import is finished: it cannot be cancelled."))
+    if import_.status == ImportStatus.COMMITTING:
+        raise DomainError(_l("Records are being written: wait for the end, then check the result."))
+    import_.cancel_requested = True
+    if import_.status != ImportStatus.ANALYSING:
+        _move(import_, ImportStatus.CANCELLED)
+    record("import.cancel", "import", import_.id, {}, user=actor)
+    return import_
+
+
+# --- Commit -----------------------------------------------------------------------------------
+
+
+def start_commit(actor: User, import_: Import, skip_approval: bool = False) -> Import:
+    """Check the import may be committed now and mark it as committing. `skip_approval`
+    is for the command line, run by the platform's operators."""
+    _require(actor, Permission.IMPORT_RECORDS, import_)
+    if import_.status == ImportStatus.REVIEW and needs_approval(import_) and not skip_approval:
+        raise DomainError(_l("A supervisor must approve this import before it is committed."))
+    if import_.status not in (ImportStatus.REVIEW, ImportStatus.APPROVED, ImportStatus.COMMITTING,
+                              ImportStatus.FAILED):
+        raise DomainError(_l("This import cannot be committed now."))
+    if import_.status == ImportStatus.FAILED and import_.header_row is None:
+        raise DomainError(_l("This import cannot be committed now."))
+    import_.status = ImportStatus.COMMITTING
+    import_.committed_by_id = actor.id
+    import_.error = None
+    import_.progress_total = db.session.scalar(select(func.count()).where(
+        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
+    import_.progress_done = db.session.scalar(select(func.count()).where(
+        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True),
+        ImportRow.weapon_id.is_not(None))) or 0
+    return import_
+
+
+def weapon_fields(row_id: int, values: dict, identification: dict | None) -> dict:
+    """The Weapon columns an import row becomes."""
+    fields = {key: value for key, value in values.items()}
+    if fields.get("event_date"):
+        fields["event_date"] = date.fromisoformat(fields["event_date"])
+    found = identification or {}
+    fields.update(
+        make_id=found.get("make_id"), model_id=found.get("model_id"), calibre_id=found.get("calibre_id"),
+        type_id=found.get("type_id"), identification_method=found.get("method"),
+        identification_confidence=found.get("confidence"), import_row_id=row_id)
+    return fields
+
+
+def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], None] | None = None) -> Import:
+    """Write every accepted row as a weapon record, by batches, with the hit check.
+
+    Idempotent: a row whose record exists (weapon.import_row_id is unique) is not written
+    again, so running it again after an interruption at any point finishes the work
+    without losing or doubling a row. `on_batch(import_)` runs after each batch (a job
+    commits there)."""
+    from registry.weapons.service import create_weapons_bulk
+
+    if import_.status != ImportStatus.COMMITTING:
+        start_commit(actor, import_)
+    agency = db.session.get(Agency, import_.agency_id)
+    table = ImportRow.__table__
+    last_id = 0
+    while True:
+        batch = db.session.execute(
+            select(ImportRow.id, ImportRow.values, ImportRow.identification, ImportRow.weapon_id)
+            .where(ImportRow.import_id == import_.id, ImportRow.accepted.is_(True), ImportRow.id > last_id)
+            .order_by(ImportRow.id).limit(COMMIT_BATCH)).all()
+        if not batch:
+            break
+        last_id = batch[-1].id
+        pending = [row for row in batch if row.weapon_id is None]
+        if not pending:
+            continue
+        created = create_weapons_bulk(actor, agency, [
+            weapon_fields(row.id, row.values, row.identification) for row in pending])
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("row_id"))
+            .values(weapon_id=bindparam("new_weapon_id"), weapon_reference=bindparam("reference")),
+            [{"row_id": row_id, "new_weapon_id": weapon_id, "reference": reference}
+             for row_id, (weapon_id, reference) in created.items()],
+            execution_options={"synchronize_session": False})
+        import_.progress_done = (import_.progress_done or 0) + len(pending)
+        if on_batch is not None:
+            on_batch(import_)
+    _move(import_, ImportStatus.COMMITTED)
+    import_.committed_at = utcnow()
+    import_.progress_done = import_.progress_total
+    refresh_counts(import_)
+    record("import.commit", "import", import_.id, {"created": import_.counts.get("created")}, user=actor)
+    return import_
+
+
+def row_counts_by_status(import_: Import) -> dict[str, int]:
+    return {status: (import_.counts or {}).get(status, 0) for status in STATUSES}
+
+
+__all__ = ["DUPLICATE", "INVALID", "NEEDS_REVIEW", "READY", "SKIPPED", "Analysis", "ImportCancelled",
+           "analyse_file", "analyse_import", "approve_import", "cancel_import", "commit_import",
+           "correct_row", "set_accepted", "upload_import"]

@@ -1,0 +1,72 @@
+"""`flask imports analyse` and `flask imports run`, as scripts call them."""
+
+import json
+
+from sqlalchemy import func, select
+
+from registry.extensions import db
+from registry.imports.models import Import, ImportStatus
+from registry.weapons.models import Weapon
+from tests.imports.sheets import messy_french_sheet, write
+
+ROW_KEYS = {"row", "status", "make", "model", "calibre", "type", "confidence", "messages", "suggestions"}
+
+
+def weapons_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Weapon))
+
+
+def test_analyse_reports_every_data_row_and_writes_nothing(app, world, reference, tmp_path):
+    sheet = write(tmp_path, "saisies.xlsx", messy_french_sheet())
+    out = tmp_path / "report.json"
+    before = weapons_count()
+    result = app.test_cli_runner().invoke(
+        args=["imports", "analyse", str(sheet), "--agency", "ML-CNLPAL", "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["header_row"] == 4
+    assert report["mapping"]["Marque"] == "make" and report["mapping"]["N° de série"] == "serial"
+    rows = {row["row"]: row for row in report["rows"]}
+    # One object per data row below the header, numbered as Excel shows them.
+    assert sorted(rows) == list(range(5, 12))
+    assert all(set(row) == ROW_KEYS for row in rows.values())
+    assert rows[5]["status"] == "ready"
+    assert (rows[5]["make"], rows[5]["model"]) == ("Kalashnikov", "AK-47")
+    assert rows[5]["confidence"]["make"] > 0.9
+    assert (rows[6]["make"], rows[6]["model"]) == ("Beretta", "92")
+    assert rows[7]["status"] == "skipped"
+    # An unknown make: null, not a guess.
+    assert rows[8]["status"] == "needs_review" and rows[8]["make"] is None and rows[8]["model"] is None
+    assert rows[9]["status"] == "invalid" and rows[9]["messages"]
+    assert rows[10]["status"] == "duplicate"
+    assert rows[11]["status"] == "skipped" and rows[11]["messages"] == ["Total row."]
+    assert report["counts"] == {"ready": 2, "needs_review": 1, "invalid": 1, "duplicate": 1, "skipped": 2}
+    assert weapons_count() == before
+    assert db.session.scalar(select(func.count()).select_from(Import)) == 0
+
+
+def test_analyse_says_why_a_file_is_refused(app, world, tmp_path):
+    path = write(tmp_path, "photo.xlsx", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    result = app.test_cli_runner().invoke(args=["imports", "analyse", str(path), "--agency", "ML-CNLPAL"])
+    assert result.exit_code != 0
+    assert "photo.xlsx: " in result.output and len(result.output) > 40
+
+
+def test_run_commit_writes_the_ready_rows_once(app, world, reference, tmp_path):
+    sheet = write(tmp_path, "saisies.xlsx", messy_french_sheet())
+    runner = app.test_cli_runner()
+    before = set(db.session.scalars(select(Weapon.id)))
+    result = runner.invoke(args=["imports", "run", str(sheet), "--agency", "ML-CNLPAL", "--commit"])
+    assert result.exit_code == 0, result.output
+    assert "2 records written" in result.output
+    weapons = db.session.scalars(select(Weapon).where(Weapon.id.not_in(before)).order_by(Weapon.id)).all()
+    assert [(w.raw_make, w.raw_serial, w.country_code) for w in weapons] == [
+        ("Kalachnikov", "KA-1001", "ML"), ("Beretta", "B 2002", "ML")]
+    assert weapons[0].import_row_id is not None and weapons[0].make_id is not None
+    import_ = db.session.scalars(select(Import)).one()
+    assert import_.status is ImportStatus.COMMITTED
+
+    again = runner.invoke(args=["imports", "run", str(sheet), "--agency", "ML-CNLPAL", "--commit"])
+    assert again.exit_code == 0, again.output
+    assert "already imported" in again.output
+    assert weapons_count() == len(before) + 2  # every row is now a duplicate of a record
