@@ -1,0 +1,125 @@
+"""Analysis and commit as background jobs: in a thread of the process (embedded default)
+and on an RQ queue in Redis (production), with progress, failure and cancellation."""
+
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from registry import jobs
+from registry.extensions import db
+from registry.imports import service
+from registry.imports.jobs import start_analysis_job, start_commit_job
+from registry.imports.models import Import, ImportRow, ImportStatus
+from tests.imports.sheets import messy_french_sheet, workbook, write
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def uploaded(world, tmp_path, content=None):
+    officer = world["ML"].user("officer")
+    path = write(tmp_path, "saisies.xlsx", content or messy_french_sheet())
+    import_ = service.upload_import(officer, path, "saisies.xlsx")
+    db.session.commit()
+    return officer, import_
+
+
+def fresh(import_id: int) -> Import:
+    db.session.expire_all()
+    return db.session.get(Import, import_id)
+
+
+def test_embedded_jobs_analyse_then_commit_in_a_thread(app, world, reference, tmp_path):
+    officer, import_ = uploaded(world, tmp_path)
+    job_id = start_analysis_job(officer, import_)
+    assert import_.status is ImportStatus.ANALYSING
+    db.session.commit()  # the job starts once the request's transaction is saved
+    assert jobs.wait(job_id)
+    import_ = fresh(import_.id)
+    assert import_.status is ImportStatus.REVIEW, import_.error
+    assert import_.counts["ready"] == 2 and import_.progress_percent == 100
+
+    job_id = start_commit_job(officer, import_)
+    db.session.commit()
+    assert jobs.wait(job_id)
+    import_ = fresh(import_.id)
+    assert import_.status is ImportStatus.COMMITTED and import_.counts["created"] == 2
+
+
+def test_a_job_asked_for_in_a_rolled_back_transaction_never_runs(app, world, reference, tmp_path):
+    officer, import_ = uploaded(world, tmp_path)
+    job_id = start_analysis_job(officer, import_)
+    db.session.rollback()
+    assert jobs.wait(job_id)
+    assert fresh(import_.id).status is ImportStatus.UPLOADED
+
+
+def test_a_file_that_cannot_be_analysed_fails_with_its_reason(app, world, reference, tmp_path):
+    officer, import_ = uploaded(world, tmp_path, workbook([["Nom", "Prénom", "Adresse"], ["a", "b", "c"]]))
+    start_analysis_job(officer, import_)
+    db.session.commit()
+    jobs.perform("imports.analyse", {"import_id": import_.id, "user_id": officer.id})
+    import_ = fresh(import_.id)
+    assert import_.status is ImportStatus.FAILED
+    assert "Nom, Prénom, Adresse" in import_.error
+
+
+def test_a_running_analysis_can_be_cancelled(app, world, reference, tmp_path):
+    officer, import_ = uploaded(world, tmp_path)
+    service.start_analysis(officer, import_)
+    service.cancel_import(officer, import_)
+    db.session.commit()
+    assert fresh(import_.id).status is ImportStatus.ANALYSING  # stops at its next batch
+    jobs.perform("imports.analyse", {"import_id": import_.id, "user_id": officer.id})
+    import_ = fresh(import_.id)
+    assert import_.status is ImportStatus.CANCELLED
+    assert db.session.scalar(select(func.count()).where(ImportRow.import_id == import_.id)) == 0
+
+
+@pytest.fixture
+def redis_queue(app):
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    try:
+        Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+    except RedisConnectionError:
+        pytest.skip(f"Redis unreachable at {TEST_REDIS_URL}")
+    app.config["REDIS_URL"] = TEST_REDIS_URL
+    queue = jobs.queue(TEST_REDIS_URL)
+    queue.empty()
+    yield queue
+    queue.empty()
+    app.config["REDIS_URL"] = None
+
+
+def test_with_redis_jobs_go_on_the_queue_and_a_worker_runs_them(app, world, reference, tmp_path, redis_queue):
+    from rq import SimpleWorker
+
+    officer, import_ = uploaded(world, tmp_path)
+    job_id = start_analysis_job(officer, import_)
+    assert redis_queue.count == 0  # not before the transaction is saved
+    db.session.commit()
+    assert redis_queue.job_ids == [job_id]
+    SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+    import_ = fresh(import_.id)
+    assert import_.status is ImportStatus.REVIEW, import_.error
+
+    start_commit_job(officer, import_)
+    db.session.commit()
+    SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+    assert fresh(import_.id).status is ImportStatus.COMMITTED
+
+
+def test_the_worker_command_needs_redis(app):
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code != 0 and "REGISTRY_REDIS_URL is not set" in result.output
+
+
+def test_the_worker_command_runs_the_queue(app, world, reference, tmp_path, redis_queue):
+    officer, import_ = uploaded(world, tmp_path)
+    start_analysis_job(officer, import_)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert fresh(import_.id).status is ImportStatus.REVIEW
