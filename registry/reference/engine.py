@@ -131,11 +131,8 @@ class Identifier:
             select(Alias.normalized, Alias.alias, Alias.make_id, Alias.model_id, Alias.calibre_id,
                    Alias.type_id, Alias.country_code).where(alias_filter)
             .order_by(Alias.country_code.is_not(None), Alias.id)).all()
-        self.country_keys = {}
-        for code, name_en, name_fr, alpha3 in session.execute(
-                select(Country.code, Country.name_en, Country.name_fr, Country.alpha3)):
-            for text in (name_en, name_fr, code, alpha3):
-                self.country_keys[key(text)] = code
+        self.country_keys = normalize.country_keys(session.execute(
+            select(Country.code, Country.alpha3, Country.name_en, Country.name_fr)))
 
         self.make_index, self.model_index = _Index(), _Index()
         self.calibre_index, self.type_index = _Index(), _Index()

@@ -109,3 +109,21 @@ def is_blank(text: str | None) -> bool:
 def digits(text_key: str) -> str:
     """The digits of a key, in order: two names whose digits differ are different models."""
     return "".join(character for character in text_key if character.isdigit())
+
+
+def country_keys(countries) -> dict[str, str]:
+    """Key of every way of writing a country -> its ISO code: the codes, the English and
+    French names (also before their comma: "Russie, Fédération de"), and the usual short
+    and historical names of data/country_names.tsv."""
+    import csv
+    from pathlib import Path
+
+    keys: dict[str, str] = {}
+    for code, alpha3, name_en, name_fr in countries:
+        for text in (code, alpha3, name_en, name_fr, name_en.split(",")[0], name_fr.split(",")[0]):
+            keys.setdefault(key(text), code)
+    with open(Path(__file__).parent / "data" / "country_names.tsv", encoding="utf-8", newline="") as source:
+        for row in csv.DictReader(source, delimiter="\t"):
+            for name in row["names"].split(";"):
+                keys[key(name)] = row["code"]
+    return keys

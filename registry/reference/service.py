@@ -26,7 +26,7 @@ from registry.reference.models import (
     WeaponType,
     model_calibre,
 )
-from registry.reference.normalize import calibre_key, calibre_keys, key
+from registry.reference.normalize import calibre_key, calibre_keys, country_keys, key
 
 FIELD_MODELS = {"make": Make, "model": Model, "calibre": Calibre, "type": WeaponType}
 CODE_PREFIXES = {Make: "MK", Model: "MD", Calibre: "CA", WeaponType: "TY"}
@@ -93,10 +93,8 @@ class _Table:
             select(model_calibre.c.model_id, model_calibre.c.calibre_id))}
         self.codes = {item.code for group in (self.makes, self.models, self.calibres, self.types)
                       for item in group}
-        self.countries = {}
-        for country in session.scalars(select(Country)):
-            for text in (country.code, country.alpha3, country.name_en, country.name_fr):
-                self.countries[key(text)] = country.code
+        self.countries = country_keys(session.execute(
+            select(Country.code, Country.alpha3, Country.name_en, Country.name_fr)))
 
     def alias_keys(self, field_name: str, target_id: int) -> set[str]:
         return {alias.normalized for alias in self.aliases if getattr(alias, f"{field_name}_id") == target_id}

@@ -1,0 +1,137 @@
+"""What the identification engine makes of what field units type."""
+
+import pytest
+
+from registry.extensions import db
+from registry.reference import engine
+from registry.reference.engine import get_identifier, identify
+from registry.reference.models import Alias
+
+
+@pytest.mark.parametrize(("make", "model", "calibre", "expected"), [
+    ("Kalashnikov", "AK-47", "7.62x39mm", ("Kalashnikov", "AK-47", "7.62x39mm")),
+    ("KALACHNIKOV", "ak 47", "7,62x39", ("Kalashnikov", "AK-47", "7.62x39mm")),
+    ("Kalashnikov", "AK.47", "7.62 x 39 mm", ("Kalashnikov", "AK-47", "7.62x39mm")),
+    ("Kalashnikov", "AKM", "7.62 M43", ("Kalashnikov", "AKM", "7.62x39mm")),
+    ("Kalachnikof", "AKM", None, ("Kalashnikov", "AKM", "7.62x39mm")),
+    ("Fabrique Nationale", "FAL", None, ("FN Herstal", "FAL", "7.62x51mm NATO")),
+    ("Česká zbrojovka", "CZ-75", "9 mm", ("CZ", "CZ 75", "9x19mm Parabellum")),
+])
+def test_case_accents_punctuation_and_aliases_do_not_count(starter, make, model, calibre, expected):
+    result = identify(make, model, calibre)
+    assert (result.make, result.model, result.calibre) == expected
+    assert not result.needs_review
+
+
+def test_a_blank_make_is_inferred_from_a_model_that_names_it(starter):
+    result = identify("", "AK-47")
+    assert (result.make, result.model, result.method) == ("Kalashnikov", "AK-47", "inferred_from_model")
+    assert identify("Inconnu", "Makarov", "9x18").make == "Baikal"
+
+
+def test_make_and_model_typed_together_in_one_cell(starter):
+    in_make_cell = identify("Norinco Type 56", "")
+    assert (in_make_cell.make, in_make_cell.model, in_make_cell.method) == ("Norinco", "Type 56", "split_combined")
+    in_model_cell = identify("", "Norinco Type 56-1")
+    assert (in_model_cell.make, in_model_cell.model) == ("Norinco", "Type 56-1")
+
+
+def test_make_and_model_swapped(starter):
+    result = identify("AK47", "Kalashnikov")
+    assert (result.make, result.model, result.method) == ("Kalashnikov", "AK-47", "swapped")
+
+
+def test_a_model_cell_that_repeats_the_make_or_carries_the_calibre(starter):
+    assert identify("Glock", "Glock 17").model == "17"
+    result = identify("Kalashnikov", "AK 47 7,62")
+    assert (result.model, result.calibre) == ("AK-47", "7.62x39mm")
+    assert identify("Beretta", "92 FS 9 mm").calibre == "9x19mm Parabellum"
+
+
+def test_a_note_in_parentheses_is_set_aside(starter):
+    result = identify("Norinco", "Type 56 (Chine)")
+    assert (result.make, result.model) == ("Norinco", "Type 56")
+    assert identify("Kalashnikov", "AKM (mauvais état)").model == "AKM"
+
+
+def test_typos_are_corrected_when_the_answer_is_clear(starter):
+    result = identify("Berreta", "92FS")
+    assert (result.make, result.model) == ("Beretta", "92")
+    assert result.methods["make"] == "fuzzy"
+    assert identify("Norinko", "Type56").make == "Norinco"
+
+
+def test_a_different_number_is_never_taken_for_a_typo(starter):
+    result = identify("Kalashnikov", "AK-48")
+    assert result.model is None
+    assert result.needs_review
+
+
+def test_unknown_input_is_left_empty_for_review_with_suggestions(starter):
+    result = identify("Xyzzy", "Qwerty")
+    assert (result.make, result.model, result.method) == (None, None, "none")
+    assert result.needs_review
+    norinco_akm = identify("Norinco", "AKM")
+    assert norinco_akm.make == "Norinco" and norinco_akm.model is None
+    assert norinco_akm.needs_review
+    assert {"field": "model", "value": "AKM", "make": "Kalashnikov"}.items() <= norinco_akm.suggestions[0].items()
+
+
+def test_calibre_spellings_and_the_model_s_calibre(starter):
+    assert identify("Baikal", "IJ-43", "cal 12").calibre == "12 gauge"
+    # "7.62" alone is several calibres; the model says which.
+    assert identify("Tula", "TT-33", "7,62").calibre == "7.62x25mm Tokarev"
+    assert identify("", "", "7.62 x 39 mm").calibre == "7.62x39mm"
+
+
+def test_craft_weapons_in_french(starter):
+    result = identify("fabrication artisanale", "fusil calibre 12")
+    assert (result.make, result.model, result.calibre) == ("Locally made", "Single-barrel shotgun", "12 gauge")
+    assert identify("", "Fusil de fabrication artisanale").type == "Craft weapon"
+
+
+def test_type_words_in_the_make_cell_are_read_as_the_type(starter):
+    result = identify("Pistolet", "Tokarev TT-33")
+    assert (result.make, result.model, result.type) == ("Tula Arms Plant", "TT-33", "Pistol")
+    assert identify("", "", None, "fusil d'assaut").type == "Assault rifle"
+
+
+def test_the_result_is_json_ready(starter):
+    data = identify("Kalachnikov", "AK 47").to_dict()
+    assert set(data) >= {"make", "model", "calibre", "type", "make_id", "model_id", "confidence", "method",
+                         "methods", "suggestions", "needs_review"}
+    assert data["confidence"]["make"] == 0.98
+
+
+def test_the_engine_is_built_once_per_version_and_makes_no_query_per_row(starter, app):
+    from sqlalchemy import event
+
+    identifier = get_identifier("ML")
+    assert get_identifier("ML") is identifier
+    statements = []
+
+    def count(*args):
+        statements.append(args)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for row in range(50):
+            identifier.identify("Kalashnikov", f"AK-47 n{row}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert statements == []
+
+
+def test_a_country_alias_counts_only_for_that_country(starter, world):
+    from registry.reference.models import Make
+
+    kalashnikov = db.session.scalar(db.select(Make).where(Make.name == "Kalashnikov"))
+    db.session.add(Alias(alias="Kalache", normalized="kalache", make_id=kalashnikov.id, country_code="ML",
+                         origin="review"))
+    from registry.reference.service import bump_version
+
+    bump_version()
+    db.session.commit()
+    assert identify("Kalache", "AKM", country="ML").methods["make"] == "alias"
+    assert identify("Kalache", "AKM", country="NE").methods["make"] != "alias"
+    engine.forget_identifiers()
