@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from registry.auth.cli import INIT_STEPS
@@ -28,11 +29,13 @@ def _print_report(report) -> None:
 @with_appcontext
 def load(path: Path):
     """Add or update makes, models, calibres and aliases from a spreadsheet (safe to run again)."""
-    try:
-        report = load_reference_file(None, path, path.name)
-    except LoadError as error:
-        db.session.rollback()
-        raise click.ClickException(f"{path.name}: {error}") from None
+    # The command line speaks English, like the rest of `flask`.
+    with force_locale("en"):
+        try:
+            report = load_reference_file(None, path, path.name)
+        except LoadError as error:
+            db.session.rollback()
+            raise click.ClickException(f"{path.name}: {error}") from None
     db.session.commit()
     _print_report(report)
     if not report.changes and not report.lines:

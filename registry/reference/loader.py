@@ -52,11 +52,13 @@ class LoadError(DomainError):
         self.sheet, self.row, self.column = sheet, row, column
 
     def where(self) -> str:
-        parts = [f"sheet {self.sheet!r}"]
+        from flask_babel import gettext
+
+        parts = [gettext("sheet '%(sheet)s'", sheet=self.sheet)]
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(gettext("row %(row)s", row=self.row))
         if self.column is not None:
-            parts.append(f"column {self.column}")
+            parts.append(gettext("column %(column)s", column=self.column))
         return ", ".join(parts)
 
     def __str__(self) -> str:

@@ -1,0 +1,114 @@
+"""The reference pages, the "Identify a weapon" page and POST /api/v1/identify."""
+
+import io
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from registry.audit.models import AuditEvent
+from registry.extensions import db
+from registry.reference.models import Alias, Make, Model
+
+
+def test_an_officer_identifies_a_weapon_without_javascript(starter, world, login_as):
+    actions = login_as(world["ML"].user("officer"))
+    page = actions.post("/reference/identify", {"make": "Kalachnikov", "model": "AK 47 7,62"},
+                        token_from="/reference/identify").get_data(as_text=True)
+    assert "Kalashnikov" in page and "AK-47" in page and "7.62x39mm" in page
+
+
+def test_an_officer_teaches_a_spelling_from_the_suggestions(starter, world, login_as):
+    actions = login_as(world["ML"].user("officer"))
+    page = actions.post("/reference/identify", {"make": "Norinco", "model": "AKM"},
+                        token_from="/reference/identify").get_data(as_text=True)
+    assert "AKM" in page  # suggested: the AKM of another make
+    type56 = db.session.scalar(select(Model).where(Model.name == "Type 56"))
+    response = actions.post("/reference/confirm", {"field": "model", "raw_text": "AKM", "target_id": type56.id},
+                            token_from="/reference/identify")
+    assert response.status_code == 302
+    alias = db.session.scalar(select(Alias).where(Alias.model_id == type56.id, Alias.normalized == "akm"))
+    assert alias.country_code == "ML"
+    page = actions.post("/reference/identify", {"make": "Norinco", "model": "AKM"},
+                        token_from="/reference/identify").get_data(as_text=True)
+    assert "Type 56" in page
+
+
+def test_the_api_identifies_a_batch(starter, world, client):
+    from registry.auth.service import create_api_token
+
+    _token, plain = create_api_token(world["ML"].user("officer"), "script")
+    db.session.commit()
+    response = client.post("/api/v1/identify", headers={"Authorization": f"Bearer {plain}"},
+                           json={"rows": [{"make": "", "model": "AK-47"}, {"make": "Xyzzy", "model": "Qwerty"}]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    first, second = response.get_json()["results"]
+    assert (first["make"], first["model"], first["method"]) == ("Kalashnikov", "AK-47", "inferred_from_model")
+    assert second["make"] is None and second["needs_review"] is True
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "reference.identify")) == 1
+
+
+def test_the_api_refuses_what_is_not_a_batch(starter, world, client):
+    from registry.auth.service import create_api_token
+
+    _token, plain = create_api_token(world["ML"].user("officer"), "script")
+    db.session.commit()
+    response = client.post("/api/v1/identify", headers={"Authorization": f"Bearer {plain}"}, json={"make": "x"})
+    assert response.status_code == 400
+    assert "rows" in response.get_json()["message"]
+
+
+def test_a_platform_admin_searches_and_renames_a_make(starter, world, login_as):
+    actions = login_as(world["ML"].user("platform_admin"))
+    page = actions.client.get("/reference/?q=kalach").get_data(as_text=True)
+    assert "Kalashnikov" in page and "Norinco" in page  # "Kalachnikov chinois" is a Norinco alias
+    make = db.session.scalar(select(Make).where(Make.name == "Zastava"))
+    response = actions.post(f"/reference/makes/{make.id}", {"name": "Zastava Arms", "country_code": "RS"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Make, make.id).name == "Zastava Arms"
+
+
+def test_merging_a_duplicate_make_repoints_every_record(starter, world, login_as):
+    from registry.weapons.models import Weapon
+    from registry.weapons.service import create_weapon
+
+    actions = login_as(world["ML"].user("platform_admin"))
+    actions.post("/reference/makes/new", {"name": "Kalashnikov Concern"})
+    duplicate = db.session.scalar(select(Make).where(Make.name == "Kalashnikov Concern"))
+    actions.post(f"/reference/make/{duplicate.id}/aliases", {"alias": "Kontsern"},
+                 token_from=f"/reference/makes/{duplicate.id}")
+    weapon = create_weapon(world["ML"].user("officer"), status="seized", raw_make="Kontsern", raw_serial="A1")
+    db.session.commit()
+    assert weapon.make_id == duplicate.id
+    kept = db.session.scalar(select(Make).where(Make.name == "Kalashnikov"))
+    response = actions.post(f"/reference/make/{duplicate.id}/merge", {"kept_id": kept.id},
+                            token_from=f"/reference/makes/{duplicate.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Weapon, weapon.id).make_id == kept.id
+    assert db.session.get(Make, duplicate.id) is None
+    kept_aliases = set(db.session.scalars(select(Alias.normalized).where(Alias.make_id == kept.id)))
+    assert {"kontsern", "kalashnikovconcern"} <= kept_aliases
+
+
+def test_a_platform_admin_uploads_a_reference_spreadsheet(app, world, login_as):
+    book = Workbook()
+    book.active.append(["make", "model", "type", "calibre", "country", "make aliases", "model aliases"])
+    book.active.append(["Glock", "17", "Pistol", "9x19mm", "Austria", "", "G17"])
+    data = io.BytesIO()
+    book.save(data)
+    actions = login_as(world["ML"].user("platform_admin"))
+    page = actions.post("/reference/load", {"file": (io.BytesIO(data.getvalue()), "glock.xlsx")},
+                        token_from="/reference/load", content_type="multipart/form-data").get_data(as_text=True)
+    assert db.session.scalar(select(Make.country_code).where(Make.name == "Glock")) == "AT"
+    assert "model added: Glock 17" in page
+    bad = Workbook()
+    bad.active.append(["make", "model", "country"])
+    bad.active.append(["Walther", "PP", "Nowhere"])
+    data = io.BytesIO()
+    bad.save(data)
+    page = actions.post("/reference/load", {"file": (io.BytesIO(data.getvalue()), "bad.xlsx")},
+                        token_from="/reference/load", content_type="multipart/form-data").get_data(as_text=True)
+    assert "Nowhere" in page and "C" in page.split("Nowhere")[0]
+    assert db.session.scalar(select(Make.id).where(Make.name == "Walther")) is None
