@@ -151,6 +151,7 @@ def view(weapon_id: int):
                   and current_user.can(Permission.DELETE_RECORDS))
     return render_template("weapons/view.html", weapon=weapon, tab=tab, history=history,
                            photos=photo_list, can_change=can_change, can_delete=can_delete,
+                           can_trace=current_user.can(Permission.SEND_TRACES),
                            photo_form=PhotoForm(), delete_form=DeleteForm())
 
 
@@ -300,4 +301,5 @@ def hit_detail(hit_id: int):
             status = 400
     record("weapon.hit_view", "hit", hit.id)
     return render_template("weapons/hit.html", hit=hit, form=form,
+                           can_trace=current_user.can(Permission.SEND_TRACES),
                            serial_states=SerialState), status
