@@ -1,5 +1,6 @@
 """A notification to one user or to a whole agency."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, or_
@@ -8,6 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from registry.auth.models import User
 from registry.auth.scoping import scope_rule
 from registry.extensions import UTCDateTime, db, utcnow
+
+# Parameters stored as values (a weapon status...) and shown as a label in the reader's
+# language, at display time: kind -> {parameter -> function(value) -> label}. The feature
+# that sends a kind of notification registers its labels with `label_params`.
+PARAM_LABELS: dict[str, dict[str, Callable[[str], object]]] = {}
+
+
+def label_params(kind: str, **labels: Callable[[str], object]) -> None:
+    PARAM_LABELS.setdefault(kind, {}).update(labels)
 
 
 class Notification(db.Model):
@@ -32,10 +42,18 @@ class Notification(db.Model):
 
     @property
     def text(self) -> str:
+        """The message in the current language, its values (statuses...) as labels."""
         from flask_babel import gettext
 
+        params = dict(self.params or {})
+        for name, label in PARAM_LABELS.get(self.kind, {}).items():
+            if params.get(name) is not None:
+                try:
+                    params[name] = str(label(params[name]))
+                except (KeyError, ValueError):
+                    pass  # a value unknown today is shown as stored
         try:
-            return gettext(self.message, **(self.params or {}))
+            return gettext(self.message, **params)
         except (KeyError, ValueError, TypeError):
             return gettext(self.message)
 

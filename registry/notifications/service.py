@@ -84,10 +84,7 @@ def _queue_mail(notification: Notification) -> None:
     base_url = app.config["BASE_URL"].rstrip("/")
     for user in _recipients(notification):
         with force_locale(user.language):
-            try:
-                text = gettext(notification.message, **notification.params)
-            except (KeyError, ValueError, TypeError):
-                text = gettext(notification.message)
+            text = notification.text
             subject = gettext("Firearms tracing registry") + ": " + text[:120]
         body = text + ("\n\n" + base_url + notification.link if notification.link else "")
         db.session.info.setdefault(PENDING_MAIL, []).append((app, user.email, subject, body))

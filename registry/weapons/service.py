@@ -18,6 +18,7 @@ from registry.auth.models import Agency, AgencyPartner, Country, User
 from registry.auth.roles import Permission
 from registry.errors import DomainError, NotAllowed
 from registry.extensions import db, utcnow
+from registry.notifications.models import label_params
 from registry.notifications.service import notify
 from registry.weapons.models import (
     Hit,
@@ -437,6 +438,17 @@ HIT_MESSAGE_SOURCE = _l("Hit: your record %(source)s matches %(reference)s, a we
                         "%(status)s by %(country)s.")
 HIT_MESSAGE_SEARCHER = _l("Hit: serial %(serial)s matches %(reference)s, a weapon reported "
                           "%(status)s by %(country)s.")
+
+
+def _in_sentence(label) -> str:
+    """A status label as it reads inside a sentence: "Volée" → "volée"."""
+    text = str(label)
+    return text[:1].lower() + text[1:]
+
+
+# Notifications keep the status value; the reader sees its label in their language.
+label_params("weapon.hit", status=lambda value: _in_sentence(WeaponStatus(value).label))
+label_params("weapon.hit_decided", decision=lambda value: _in_sentence(HitStatus(value).label))
 
 
 def hit_link(hit: Hit) -> str:
