@@ -43,6 +43,13 @@ _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XLSX_CELL = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,8})"[^>]*?(/?)>')
 
 
+def _far_cell_pattern(max_rows: int) -> re.Pattern:
+    """Cheap first look: a cell reference with as many digits as the row limit (far down)
+    or with two or three letters (far right)."""
+    digits = len(str(max_rows + 100))
+    return re.compile(rb'r="([A-Z]{1,3})([0-9]{%d,})"|r="([A-Z]{2,3})([0-9]+)"' % digits)
+
+
 class ImportRefused(DomainError):
     """The file cannot be imported; `message` says why in the user's language."""
 
@@ -177,6 +184,8 @@ def _scan_xml_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, kind: str,
     is_sheet = kind == "xlsx" and member.filename.startswith("xl/worksheets/")
     counter = _OdsExtent() if kind == "ods" and member.filename == "content.xml" else None
     max_row = max_column = 0
+    wide = False
+    far_cell = _far_cell_pattern(max_rows)
     tail = b""
     seen = 0
     with archive.open(member) as stream:
@@ -195,31 +204,43 @@ def _scan_xml_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, kind: str,
                 raise ImportRefused(_l("The workbook declares XML entities (DOCTYPE/ENTITY), which "
                                        "spreadsheets never need: it was refused as unsafe."))
             if is_sheet:
-                # Cells cut by the chunk boundary are seen whole in the next window.
-                cut = window.rfind(b"<")
-                for match in _XLSX_CELL.finditer(window, 0, cut if cut > 0 else len(window)):
-                    if match.group(3):
-                        continue
-                    row = int(match.group(2))
-                    column = _column_number(match.group(1))
-                    max_row = max(max_row, row)
-                    max_column = max(max_column, column)
-                tail = window[cut:] if cut > 0 else b""
-                if len(tail) > 64 * 1024:
-                    tail = tail[-64:]
-            else:
-                tail = window[-64:]
+                for match in far_cell.finditer(window):
+                    end = window.find(b">", match.end())
+                    if end < 0 and len(window) - match.start() < 200:
+                        continue  # cut by the chunk's end: seen whole in the next window
+                    if window[end - 1:end] == b"/":
+                        continue  # an empty, styled cell: calamine keeps nothing of it
+                    if match.group(1):
+                        max_row = max(max_row, int(match.group(2)))
+                        max_column = max(max_column, _column_number(match.group(1)))
+                    else:
+                        wide = True
+                        max_column = max(max_column, _column_number(match.group(3)))
+            tail = window[-256:]
             if counter is not None:
                 counter.feed(chunk)
-    if is_sheet and tail:
-        for match in _XLSX_CELL.finditer(tail):
-            if not match.group(3):
-                max_row = max(max_row, int(match.group(2)))
-                max_column = max(max_column, _column_number(match.group(1)))
+    if is_sheet and wide and max_column > 64:
+        # Far right: the exact extent decides (a slow pass, for unusual sheets only).
+        max_row, max_column = _exact_extent(archive, member)
     if counter is not None:
         counter.close()
         max_row, max_column = counter.max_row, counter.max_column
     _check_extent(max_row, max_column, max_rows)
+
+
+def _exact_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[int, int]:
+    max_row = max_column = 0
+    tail = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(_CHUNK):
+            window = tail + chunk
+            cut = window.rfind(b"<")
+            for match in _XLSX_CELL.finditer(window, 0, cut if cut > 0 else len(window)):
+                if not match.group(3):
+                    max_row = max(max_row, int(match.group(2)))
+                    max_column = max(max_column, _column_number(match.group(1)))
+            tail = window[cut:] if 0 < cut and len(window) - cut < 65536 else b""
+    return max_row, max_column
 
 
 def _check_extent(max_row: int, max_column: int, max_rows: int) -> None:
@@ -355,21 +376,13 @@ def _read_calamine(spreadsheet: Spreadsheet, name: str) -> Sheet:
     return sheet
 
 
-def _clean_cell(value):
-    if value == "" or value is None:
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
-
-
 def _collect(name: str, rows: Iterator[list], max_rows: int, start_column: int = 0) -> Sheet:
     """Keep rows up to the limit; empty rows at the end are counted, not stored."""
     sheet = Sheet(name=name)
     pending_empty = 0
     padding = [None] * start_column
     for raw in rows:
-        cells = [_clean_cell(value) for value in raw[:MAX_COLUMNS]]
+        cells = [None if value == "" else value for value in raw[:MAX_COLUMNS]]
         while cells and cells[-1] is None:
             cells.pop()
         if not cells:

@@ -243,7 +243,7 @@ class CountryNames:
 # --- Rows ------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     row: int
     cells: list
@@ -283,6 +283,11 @@ def _cell_text(value) -> str | None:
     return unicodedata.normalize("NFC", text) if not text.isascii() else text or None
 
 
+_TEXT, _DATE, _STATUS, _COUNTRY = range(4)
+_MISSING = object()
+_PLAIN_SERIAL = re.compile(r"[A-Za-z0-9 ./\-_]*[0-9][A-Za-z0-9 ./\-_]*")
+_PLAIN_FOLD = str.maketrans({"O": "0", "I": "1", "L": "1", " ": None, ".": None, "/": None, "-": None,
+                             "_": None})
 _TOTAL = re.compile(r"^\s*(sous[\s-]*)?(total|totaux|totals|subtotal|sub[\s-]total|grand[\s-]total)\b",
                     re.IGNORECASE)
 
@@ -301,6 +306,26 @@ class RowAnalyser:
         self.identifications: dict[tuple, dict] = {}
         self.titles = header.titles
         self.header_normal = [normalize_title(title) for title in header.titles]
+        self.today = date.today()
+        self.dates: dict = {}
+        self.statuses: dict = {}
+        self.country_codes: dict = {}
+        self.plan = []
+        self.serial_index = None
+        mapped_indexes = {index for index, _name in self.columns}
+        self.unmapped = [index for index in range(max(len(self.titles), max(mapped_indexes, default=0) + 1) + 8)
+                         if index not in mapped_indexes]
+        for index, name in self.columns:
+            if name in TEXT_COLUMNS:
+                self.plan.append((index, name, _TEXT) + TEXT_COLUMNS[name])
+            elif name in COUNTRY_COLUMNS:
+                self.plan.append((index, name, _COUNTRY, COUNTRY_COLUMNS[name], 2))
+            elif name == "event_date":
+                self.plan.append((index, name, _DATE, "event_date", 10))
+            elif name == "status":
+                self.plan.append((index, name, _STATUS, "status", 32))
+            if name == "serial":
+                self.serial_index = index
 
     def title(self, index: int) -> str:
         return self.titles[index] if index < len(self.titles) and self.titles[index] else f"#{index + 1}"
@@ -321,20 +346,14 @@ class RowAnalyser:
         return results
 
     def _parse(self, result: RowResult, cells: list, detect_serial_state, serial_key, SerialState) -> None:
-        if not any(cell is not None for cell in cells):
+        # The hot loop of an import (once per row): plain code, caches for what repeats.
+        if not cells or cells[0] is None and all(cell is None for cell in cells):
             result.status, result.messages = SKIPPED, [message("blank")]
             return
-        long_cells = {}
-        for index, cell in enumerate(cells):
-            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARACTERS:
-                long_cells[index] = len(cell)
-        texts = {}
-        for index, name in self.columns:
-            value = cells[index] if index < len(cells) else None
-            if value is not None:
-                texts[name] = value
-        if "serial" not in texts and any(
-                isinstance(cell, str) and _TOTAL.match(cell) for cell in cells[:3]):
+        count = len(cells)
+        serial_index = self.serial_index
+        if (serial_index is None or serial_index >= count or cells[serial_index] is None) and any(
+                cell.__class__ is str and _TOTAL.match(cell) for cell in cells[:3]):
             result.status, result.messages = SKIPPED, [message("total")]
             return
         if self._is_header_again(cells):
@@ -342,40 +361,45 @@ class RowAnalyser:
             return
         values: dict = {}
         messages: list = []
-        mapped = dict(self.columns)
-        for index, length in long_cells.items():
-            cells[index] = cells[index][:MAX_CELL_CHARACTERS]
-            column_length = TEXT_COLUMNS.get(mapped.get(index), (None, MAX_CELL_CHARACTERS))[1]
-            messages.append(message("cut", column=self.title(index), length=length,
-                                    kept=min(column_length, MAX_CELL_CHARACTERS)))
-        long_fields = {mapped[index] for index in long_cells if index in mapped}
         review = False
-        for name, value in texts.items():
-            if name in TEXT_COLUMNS:
-                column, length = TEXT_COLUMNS[name]
-                text = _cell_text(value)
-                if text and text.startswith("="):
-                    messages.append(message("formula", column=self._title_of(name)))
-                if text and len(text) > length:
+        long_fields = ()
+        for index in self.unmapped:  # mapped cells are measured below, as they are read
+            if index < count and cells[index].__class__ is str and len(cells[index]) > MAX_CELL_CHARACTERS:
+                long_fields = self._cut_long_cells(cells, messages)
+                break
+        for index, name, kind, column, length in self.plan:
+            if index >= count:
+                continue
+            value = cells[index]
+            if value is None:
+                continue
+            if kind == _TEXT:
+                if value.__class__ is str:
+                    text = value.strip()
+                    if not text.isascii():
+                        text = unicodedata.normalize("NFC", text)
+                else:
+                    text = _cell_text(value)
+                if not text:
+                    continue
+                if len(text) > MAX_CELL_CHARACTERS and not long_fields:
+                    long_fields = self._cut_long_cells(cells, messages)
+                if text[0] == "=":
+                    messages.append(message("formula", column=self.title(index)))
+                if len(text) > length:
                     if name not in long_fields:
-                        messages.append(message("cut", column=self._title_of(name),
-                                                length=len(text), kept=length))
+                        messages.append(message("cut", column=self.title(index), length=len(text),
+                                                kept=length))
                     text = text[:length]
                 values[column] = text
-            elif name in COUNTRY_COLUMNS:
-                text = _cell_text(value)
-                code = self.countries.code(text) if (self.countries and text) else None
-                if text and code is None:
-                    messages.append(message("country_unknown", value=text[:60]))
-                    review = True
-                values[COUNTRY_COLUMNS[name]] = code
-            elif name == "event_date":
-                parsed = parse_date(value)
-                shown = _cell_text(value)
+            elif kind == _DATE:
+                parsed = self.dates.get(value, _MISSING)
+                if parsed is _MISSING:
+                    parsed = self.dates[value] = parse_date(value)
                 if parsed is None:
-                    messages.append(message("date_unreadable", value=(shown or "")[:40]))
+                    messages.append(message("date_unreadable", value=(_cell_text(value) or "")[:40]))
                     review = True
-                elif parsed > date.today():
+                elif parsed > self.today:
                     messages.append(message("date_future", value=parsed.isoformat()))
                     result.status = INVALID
                 elif parsed < EARLIEST_DATE:
@@ -383,28 +407,60 @@ class RowAnalyser:
                     result.status = INVALID
                 else:
                     values["event_date"] = parsed.isoformat()
-            elif name == "status":
-                text = _cell_text(value) or ""
-                status = parse_status(text[:200]) if text else None
-                if status is None and text:
-                    messages.append(message("status_unknown", value=text[:60]))
+            elif kind == _STATUS:
+                status = self.statuses.get(value, _MISSING)
+                if status is _MISSING:
+                    text = (_cell_text(value) or "")[:200]
+                    status = self.statuses[value] = parse_status(text) if text else None
+                if status is None:
+                    messages.append(message("status_unknown", value=(_cell_text(value) or "")[:60]))
                     review = True
                 values["status"] = status or "seized"
-        values.setdefault("status", "seized")
+            else:  # a country
+                code = self.country_codes.get(value, _MISSING)
+                if code is _MISSING:
+                    text = _cell_text(value)
+                    code = self.country_codes[value] = (
+                        self.countries.code(text) if (self.countries and text) else None)
+                if code is None:
+                    messages.append(message("country_unknown", value=(_cell_text(value) or "")[:60]))
+                    review = True
+                values[column] = code
+        if "status" not in values:
+            values["status"] = "seized"
         raw_serial = values.get("raw_serial")
-        state = detect_serial_state(raw_serial)
-        values["serial_state"] = state.value
-        key = serial_key(raw_serial) if state is SerialState.READABLE else None
-        if state is SerialState.READABLE and key is None:
-            values["serial_state"] = SerialState.UNREADABLE.value
-        values["serial_key"] = key
-        if not any(values.get(column) for column in ("raw_make", "raw_model", "raw_type", "raw_serial")):
+        if raw_serial and _PLAIN_SERIAL.fullmatch(raw_serial):
+            # Letters, digits and separators with a digit: readable, and its key is plain
+            # ASCII folding (the same as serial_key() gives, far cheaper).
+            values["serial_state"] = "readable"
+            values["serial_key"] = raw_serial.upper().translate(_PLAIN_FOLD) or None
+        else:
+            state = detect_serial_state(raw_serial)
+            key = serial_key(raw_serial) if state is SerialState.READABLE else None
+            if state is SerialState.READABLE and key is None:
+                state = SerialState.UNREADABLE
+            values["serial_state"] = state.value
+            values["serial_key"] = key
+        if not (raw_serial or values.get("raw_make") or values.get("raw_model") or values.get("raw_type")):
             messages.append(message("nothing"))
             result.status = INVALID
         result.values = values
         result.messages = messages
-        if result.status != INVALID and review:
+        if review and result.status != INVALID:
             result.status = NEEDS_REVIEW
+
+    def _cut_long_cells(self, cells: list, messages: list) -> set:
+        mapped = dict(self.columns)
+        long_fields = set()
+        for index, cell in enumerate(cells):
+            if cell.__class__ is str and len(cell) > MAX_CELL_CHARACTERS:
+                cells[index] = cell[:MAX_CELL_CHARACTERS]
+                column_length = TEXT_COLUMNS.get(mapped.get(index), (None, MAX_CELL_CHARACTERS))[1]
+                messages.append(message("cut", column=self.title(index), length=len(cell),
+                                        kept=min(column_length, MAX_CELL_CHARACTERS)))
+                if index in mapped:
+                    long_fields.add(mapped[index])
+        return long_fields
 
     def _is_header_again(self, cells: list) -> bool:
         # The header repeated (sheets printed over several pages): cheap test first.
@@ -448,6 +504,7 @@ class RowAnalyser:
         from registry.weapons.serials import is_short
 
         seen: dict[tuple, int] = {}
+        plain_makes: dict = {}
         keyed = [result for result in results
                  if result.status != SKIPPED and result.values.get("serial_key")]
         existing: set = set()
@@ -459,7 +516,10 @@ class RowAnalyser:
         for result in keyed:
             key = result.values["serial_key"]
             make_id = (result.identification or {}).get("make_id")
-            make_text = normalize_title(result.values.get("raw_make"))
+            raw_make = result.values.get("raw_make")
+            make_text = plain_makes.get(raw_make)
+            if make_text is None:
+                make_text = plain_makes[raw_make] = normalize_title(raw_make)
             identity = (key, make_id if make_id is not None else make_text)
             if identity in seen and not (is_short(key) and not make_text):
                 result.messages.append(message("duplicate_file", row=seen[identity]))

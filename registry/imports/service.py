@@ -25,6 +25,7 @@ from registry.imports.reader import ImportRefused, Spreadsheet, open_spreadsheet
 from registry.imports.rows import (
     DUPLICATE,
     INVALID,
+    MAX_CELL_CHARACTERS,
     NEEDS_REVIEW,
     READY,
     SKIPPED,
@@ -215,7 +216,9 @@ def choose_sheet_and_mapping(actor: User, import_: Import, sheet_name: str | Non
 
 
 def _json_cell(value):
-    if value is None or isinstance(value, str | int | float | bool):
+    if value.__class__ is str:
+        return value[:MAX_CELL_CHARACTERS]
+    if value is None or isinstance(value, int | float | bool):
         return value
     if hasattr(value, "isoformat"):
         return value.isoformat()

@@ -207,3 +207,9 @@ def test_formulas_are_kept_as_text_never_evaluated(tmp_path):
 def test_a_file_in_utf16_is_read(tmp_path):
     path = write(tmp_path, "u.csv", "Marque\tModèle\nCZ\t75\n", "utf-16")
     assert open_spreadsheet(path).read_sheet().rows == [["Marque", "Modèle"], ["CZ", "75"]]
+
+
+def test_a_value_far_right_and_another_far_down_are_refused_before_the_grid_is_built(tmp_path):
+    xml = SHEET_HEAD + f'<row r="1">{text_cell("XFD1", "Marque")}</row>' + (
+        f'<row r="150000">{text_cell("A150000", "x")}</row>') + SHEET_TAIL
+    assert "too many columns" in refusal(write(tmp_path, "large.xlsx", raw_xlsx(xml)))

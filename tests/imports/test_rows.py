@@ -130,3 +130,18 @@ def test_formulas_are_kept_as_text(app, reference):
     results, _identifier = analyse([HEADER, [1, "=HYPERLINK(\"http://x\")", "92", "B-1"]])
     assert results[2].values["raw_make"] == '=HYPERLINK("http://x")'
     assert "formula" in [item["key"] for item in results[2].messages]
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.text(alphabet="ABCKLOIZabclio0123456789 ./-_", min_size=1, max_size=20))
+def test_the_fast_serial_path_gives_the_key_and_state_the_weapons_rules_give(raw):
+    from registry.imports.rows import _PLAIN_FOLD, _PLAIN_SERIAL
+    from registry.weapons.serials import SerialState, detect_serial_state, serial_key
+
+    raw = raw.strip()
+    if raw and _PLAIN_SERIAL.fullmatch(raw):
+        assert detect_serial_state(raw) is SerialState.READABLE
+        assert (raw.upper().translate(_PLAIN_FOLD) or None) == serial_key(raw)

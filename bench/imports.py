@@ -1,0 +1,180 @@
+"""Benchmark of the spreadsheet import: generates a messy 100,000-row sheet, then prints in
+one run the bare python-calamine parse (the floor), a bare openpyxl read-only parse, the
+analysis (parse + identify + checks), storing the rows for review, and the commit, on
+SQLite and (with --postgres URL) PostgreSQL, and the peak memory.
+
+    .venv/bin/python bench/imports.py [--rows 100000] [--postgres postgresql+psycopg://...]
+
+Targets: analyse <= 2 x calamine parse; commit <= 3 x calamine parse; peak memory <= 300 MB.
+"""
+
+import argparse
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+MAKES = [("Kalachnikov", "AK 47", "7,62x39", "Fusil d'assaut"), ("KALASHNIKOV", "AK-47", "7.62 x 39", "fusil"),
+         ("Kalach", "AKM", "7,62", "FA"), ("Beretta", "92", "9mm", "Pistolet"),
+         ("beretta", "92 FS", "9 mm", "PA"), ("Glock", "17", "9x19", "Pistolet"),
+         ("CZ", "75", "9mm", "pistolet automatique"), ("Makarov", "PM", "9x18", "PA"),
+         ("Tokarev", "TT-33", "7,62x25", "pistolet"), ("Zorglub", "XR-9000", None, None),
+         ("Fabrique Nationale", "FAL", "7.62x51", "fusil"), ("Simonov", "SKS", "7,62x39", "Carabine"),
+         ("Mossberg", "500", "cal 12", "Fusil à pompe"), ("inconnu", "artisanal", "cal 12", "fusil de chasse"),
+         (None, "AK47", None, "Kalach"), ("Norinco", "Type 56", "7.62x39", "Fusil d'assaut")]
+STATUSES = ["Saisie", "saisie", "Trouvée", "Remise volontaire", "saisi", "Volée"]
+PLACES = ["Ségou", "Mopti", "Kayes", "Gao", "Tombouctou", "Bamako", "Sikasso", "Kidal"]
+HEADER = ["N°", "Marque", "Modèle", "N° de série", "Calibre", "Type d'arme", "Pays de fabrication",
+          "Date de saisie", "Lieu de saisie", "Référence dossier", "Statut", "Observations"]
+
+
+def generate(path: Path, rows: int) -> None:
+    from openpyxl import Workbook
+
+    randomness = random.Random(7)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Saisies")
+    sheet.append(["COMMISSION NATIONALE DE LUTTE CONTRE LA PROLIFERATION DES ARMES LEGERES"])
+    sheet.append(["Etat des armes saisies"])
+    sheet.append([])
+    sheet.append(HEADER)
+    start = date(2019, 1, 1)
+    for number in range(1, rows + 1):
+        make, model, calibre, kind = MAKES[randomness.randrange(len(MAKES))]
+        day = start + timedelta(days=randomness.randrange(1800))
+        shown = (day.strftime("%d/%m/%Y"), day, day.isoformat(), day.strftime("%d-%m-%y"))[number % 4]
+        serial = f"{randomness.choice('ABCKMZ')}{randomness.randrange(10**6):06d}" if number % 50 else "limé"
+        sheet.append([number, make, model, serial, calibre, kind, ("Russie", "Chine", "Belgique", None)[number % 4],
+                      shown, PLACES[number % len(PLACES)], f"PV {number // 7}/2024",
+                      STATUSES[number % len(STATUSES)], "RAS" if number % 3 else None])
+        if number % 20_000 == 0:
+            sheet.append([])
+    sheet.append(["TOTAL", None, None, None, None, None, None, None, None, None, None, f"{rows} armes"])
+    book.save(path)
+
+
+def timed(label: str, function, results: dict):
+    begin = time.perf_counter()
+    value = function()
+    results[label] = time.perf_counter() - begin
+    print(f"  {label:<38} {results[label]:7.2f} s", flush=True)
+    return value
+
+
+def bare_calamine(path: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    with CalamineWorkbook.from_path(str(path)) as book:
+        return sum(1 for _row in book.get_sheet_by_index(0).iter_rows())
+
+
+def bare_openpyxl(path: Path) -> int:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    count = sum(1 for _row in book.worksheets[0].iter_rows(values_only=True))
+    book.close()
+    return count
+
+
+def database_run(label: str, url: str, path: Path, calamine_seconds: float) -> dict:
+    from flask_migrate import upgrade
+
+    from registry import create_app
+    from registry.auth.countries import load_countries
+    from registry.auth.models import AgencyKind, Country
+    from registry.auth.roles import Role
+    from registry.auth.service import create_agency, create_user
+    from registry.extensions import db
+    from registry.imports import service
+    from registry.reference.cli import STARTER_TABLE
+    from registry.reference.service import load_reference_file
+
+    results: dict = {}
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
+                      "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="bench-uploads-"),
+                      "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+    print(f"{label}:", flush=True)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        load_countries()
+        load_reference_file(None, STARTER_TABLE, "starter.xlsx")
+        suffix = uuid.uuid4().hex[:6].upper()
+        agency = create_agency(None, code=f"ML-BENCH-{suffix}", name="Bench", kind=AgencyKind.POLICE,
+                               country=db.session.get(Country, "ML"))
+        officer = create_user(None, email=f"bench-{suffix}@example.org", name="Bench", agency=agency,
+                              role=Role.OFFICER, password="Correct-Horse-42")
+        db.session.commit()
+        analysis = timed("analyse (parse + identify + checks)", lambda: service.analyse_file(
+            path, "ML", file_name=path.name), results)
+        print(f"    counts: {analysis.counts}")
+        del analysis
+        import_ = service.upload_import(officer, path, path.name, agency=agency)
+        db.session.commit()
+
+        def analyse_and_store():
+            service.analyse_import(officer, import_)
+            db.session.commit()
+
+        timed("analyse + store rows for review", analyse_and_store, results)
+
+        def commit():
+            service.commit_import(officer, import_, on_batch=lambda current: db.session.commit())
+            db.session.commit()
+
+        timed("commit (write records, hit check)", commit, results)
+        print(f"    records created: {import_.counts.get('created')}")
+        for name in ("analyse (parse + identify + checks)", "commit (write records, hit check)"):
+            print(f"    {name.split(' (')[0]} / calamine parse = {results[name] / calamine_seconds:.2f}")
+        db.session.remove()
+        db.engine.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--postgres", help="PostgreSQL URL (a fresh database is created on that server)")
+    parser.add_argument("--file", type=Path, help="use this sheet instead of generating one")
+    arguments = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-imports-"))
+    path = arguments.file or work / f"saisies-{arguments.rows}.xlsx"
+    if not path.exists():
+        begin = time.perf_counter()
+        generate(path, arguments.rows)
+        print(f"generated {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - begin:.1f} s")
+    results: dict = {}
+    print("parse:")
+    rows = timed("bare python-calamine parse (floor)", lambda: bare_calamine(path), results)
+    timed("bare openpyxl read-only parse", lambda: bare_openpyxl(path), results)
+    print(f"    rows read: {rows}")
+    floor = results["bare python-calamine parse (floor)"]
+    database_run("SQLite", f"sqlite:///{work / 'bench.sqlite'}", path, floor)
+    if arguments.postgres:
+        import sqlalchemy as sa
+        from sqlalchemy.engine import make_url
+
+        server = make_url(arguments.postgres)
+        name = f"registry_bench_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            database_run("PostgreSQL", server.set(database=name).render_as_string(hide_password=False),
+                         path, floor)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MB (target <= 300 MB)")
+    print("targets: analyse <= 2 x calamine parse; commit <= 3 x calamine parse")
+
+
+if __name__ == "__main__":
+    main()
