@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import Length, ValidationError
 
 from registry.weapons.models import Sharing, WeaponStatus
 from registry.weapons.serials import SerialState
@@ -53,6 +53,13 @@ class WeaponForm(FlaskForm):
     circumstances = TextAreaField(_l("Circumstances"), validators=[Length(max=10_000)])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=10_000)])
     version = HiddenField()
+
+    def validate_raw_serial(self, field):
+        # An empty serial left on "detect" is more often forgotten than absent: a record
+        # without its serial never makes a hit, so the officer says which it is.
+        if not (field.data or "").strip() and not self.serial_state.data:
+            raise ValidationError(_l("Type the serial number as stamped, or choose its state below: "
+                                     "obliterated, unreadable or no serial number."))
 
     def set_choices(self, countries):
         self.status.choices = [("", _l("Choose…"))] + [(s.value, s.label) for s in WeaponStatus]
