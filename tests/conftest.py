@@ -136,6 +136,9 @@ def build_world() -> World:
     from tests.weapons.world import add_weapons
 
     add_weapons(world)
+    from tests.imports.world import add_imports
+
+    add_imports(world)
     db.session.commit()
     return world
 
