@@ -197,7 +197,13 @@ def new():
                 flash(str(error.message), "error")
             weapons = [w for w in (get_visible(current_user, Weapon, v) for v in weapon_ids) if w]
             return render_template("tracing/new.html", form=form, weapons=weapons), 400
-        flash(_("Trace request %(reference)s saved.", reference=trace.reference), "success")
+        if trace.status == Status.SENT:
+            flash(_("Trace request %(reference)s sent.", reference=trace.reference), "success")
+        elif trace.status == Status.AWAITING_APPROVAL:
+            flash(_("Trace request %(reference)s saved and passed to a supervisor for approval.",
+                    reference=trace.reference), "success")
+        else:
+            flash(_("Trace request %(reference)s saved as a draft.", reference=trace.reference), "success")
         return redirect(url_for("tracing.show", trace_id=trace.id))
     if request.method == "POST":
         return render_template("tracing/new.html", form=form, weapons=weapons), 400
