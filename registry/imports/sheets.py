@@ -1,0 +1,127 @@
+"""Sheets the import writes with openpyxl: the result of an import and the blank template.
+
+Every text written is a string cell, never a formula: a cell typed "=HYPERLINK(...)" in the
+field comes back as text (formula-safe), with Excel's quote prefix so it stays text when
+the cell is edited.
+"""
+
+import io
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
+
+from registry.extensions import db
+from registry.imports.models import Import, ImportRow
+from registry.imports.rows import message_text
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(sheet, value):
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True
+    return cell
+
+
+def status_labels() -> dict[str, str]:
+    return {"ready": _("Ready"), "needs_review": _("Needs review"), "invalid": _("Invalid"),
+            "duplicate": _("Duplicate"), "skipped": _("Skipped")}
+
+
+def result_workbook(import_: Import) -> bytes:
+    """The original rows with what the import made of each: status, identified make, model,
+    calibre, type, confidence, messages and the record created."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Result"))
+    titles = list(import_.titles or [])
+    added = [_("Import status"), _("Identified make"), _("Identified model"), _("Identified calibre"),
+             _("Identified type"), _("Confidence"), _("Messages"), _("Record created")]
+    bold = Font(bold=True)
+    header = []
+    for title in [_("Row"), *titles, *added]:
+        cell = _cell(sheet, title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    labels = status_labels()
+    last_id = 0
+    while True:
+        rows = db.session.scalars(select(ImportRow).where(
+            ImportRow.import_id == import_.id, ImportRow.id > last_id).order_by(ImportRow.id).limit(2000)).all()
+        if not rows:
+            break
+        last_id = rows[-1].id
+        for row in sorted(rows, key=lambda item: item.row_number):
+            found = row.identification or {}
+            confidence = found.get("confidence") or {}
+            cells = list(row.cells or []) + [None] * max(0, len(titles) - len(row.cells or []))
+            sheet.append([_cell(sheet, value) for value in [
+                row.row_number, *cells[:max(len(titles), len(row.cells or []))],
+                labels.get(row.status, row.status), found.get("make"), found.get("model"),
+                found.get("calibre"), found.get("type"),
+                ", ".join(f"{name} {value:.2f}" for name, value in confidence.items() if value) or None,
+                " ".join(message_text(item) for item in row.messages or []) or None,
+                row.weapon_reference]])
+        db.session.expunge_all()
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+TEMPLATE_COLUMNS = {
+    "fr": ["N°", "Marque", "Modèle", "N° de série", "Calibre", "Type d'arme", "Pays de fabrication",
+           "Pays d'importation", "Importateur", "Marquages", "Date de saisie", "Lieu de saisie", "Région",
+           "Référence dossier", "Statut", "Observations"],
+    "en": ["No.", "Make", "Model", "Serial number", "Calibre", "Weapon type", "Country of manufacture",
+           "Country of import", "Importer", "Markings", "Date of seizure", "Place of seizure", "Region",
+           "Case reference", "Status", "Notes"],
+}
+TEMPLATE_STATUSES = {
+    "fr": ["Saisie", "Trouvée", "Remise volontaire", "Perdue", "Volée", "Trafic", "Détruite", "Restituée"],
+    "en": ["Seized", "Found", "Surrendered", "Lost", "Stolen", "Trafficked", "Destroyed", "Returned"],
+}
+
+
+def template_workbook(language: str) -> bytes:
+    """A blank sheet with the headers the import knows and drop-down lists for the status,
+    the weapon type and the calibre."""
+    from registry.reference.models import Calibre, WeaponType
+
+    language = language if language in TEMPLATE_COLUMNS else "fr"
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Saisies" if language == "fr" else "Seizures"
+    columns = TEMPLATE_COLUMNS[language]
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    lists = book.create_sheet("Listes" if language == "fr" else "Lists")
+    lists.sheet_state = "hidden"
+    types = [getattr(item, "name_fr" if language == "fr" else "name_en") for item in
+             db.session.scalars(select(WeaponType).order_by(WeaponType.id))]
+    calibres = list(db.session.scalars(select(Calibre.name).order_by(Calibre.name)))
+    choices = {columns[14]: TEMPLATE_STATUSES[language], columns[5]: types, columns[4]: calibres}
+    for position, (column_title, values) in enumerate(choices.items(), start=1):
+        letter = chr(ord("A") + position - 1)
+        lists.cell(row=1, column=position, value=column_title)
+        for number, value in enumerate(values, start=2):
+            lists.cell(row=number, column=position, value=value)
+        if not values:
+            continue
+        target = chr(ord("A") + columns.index(column_title))
+        validation = DataValidation(type="list", formula1=f"={lists.title}!${letter}$2:${letter}${len(values) + 1}",
+                                    allow_blank=True)
+        validation.add(f"{target}2:{target}5000")
+        sheet.add_data_validation(validation)
+    for index, title in enumerate(columns):
+        sheet.column_dimensions[chr(ord("A") + index)].width = max(12, len(title) + 2)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
