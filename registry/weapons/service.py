@@ -447,7 +447,15 @@ def _in_sentence(label) -> str:
 
 
 # Notifications keep the status value; the reader sees its label in their language.
-label_params("weapon.hit", status=lambda value: _in_sentence(WeaponStatus(value).label))
+def _country_name(code: str) -> str:
+    country = db.session.get(Country, code)
+    if country is None:
+        raise KeyError(code)
+    return country.name
+
+
+label_params("weapon.hit", status=lambda value: _in_sentence(WeaponStatus(value).label),
+             country=_country_name)
 label_params("weapon.hit_decided", decision=lambda value: _in_sentence(HitStatus(value).label))
 
 

@@ -35,7 +35,7 @@ def test_mali_search_finds_burkina_stolen_weapon_and_both_agencies_are_told(worl
 
     login_as(world["BF"].user("viewer"))
     notifications = client.get("/notifications/").get_data(as_text=True)
-    assert stolen.reference in notifications and "ML" in notifications
+    assert stolen.reference in notifications and "un autre État (Mali)" in notifications
     assert '<span class="badge">' in client.get("/").get_data(as_text=True)
 
 
