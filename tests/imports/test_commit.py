@@ -91,7 +91,7 @@ def test_rows_not_accepted_are_not_written(app, world, reference, tmp_path):
 def test_approval_is_needed_when_the_agency_requires_it(app, world, reference, tmp_path):
     world["ML"].agency.requires_import_approval = True
     officer, import_ = analysed_import(world, tmp_path, count=2)
-    with pytest.raises(service.DomainError, match="supervisor must approve"):
+    with pytest.raises(service.DomainError, match="superviseur doit approuver"):
         service.commit_import(officer, import_)
     with pytest.raises(service.NotAllowed):
         service.approve_import(officer, import_)

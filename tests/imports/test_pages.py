@@ -1,0 +1,139 @@
+"""What an officer does in the browser: upload a messy French sheet, fix the rows needing
+review, commit, download the result; commit again: nothing is written twice."""
+
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from registry import jobs
+from registry.extensions import db
+from registry.imports.models import Import, ImportRow, ImportStatus
+from registry.weapons.models import Weapon
+from tests.imports.sheets import messy_french_sheet
+
+
+def upload(actions, content: bytes, name="saisies.xlsx"):
+    return actions.post("/imports/upload", {"file": (io.BytesIO(content), name)}, token_from="/imports/",
+                        content_type="multipart/form-data")
+
+
+def finish_jobs() -> Import:
+    db.session.expire_all()
+    for import_ in db.session.scalars(select(Import)):
+        if import_.job_id:
+            assert jobs.wait(import_.job_id)
+    db.session.expire_all()
+    return db.session.scalars(select(Import).order_by(Import.id.desc())).first()
+
+
+def test_upload_review_commit_and_download_the_result(app, world, reference, client, login_as):
+    actions = login_as(world["ML"].user("officer"))
+    response = upload(actions, messy_french_sheet())
+    assert response.status_code == 302
+    import_ = finish_jobs()
+    assert import_.status is ImportStatus.REVIEW, import_.error
+    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
+    assert "Zorglub" in page and "Kalashnikov" in page
+
+    # The unknown make is fixed by hand; then the row is accepted.
+    unsure = db.session.scalars(select(ImportRow).where(ImportRow.import_id == import_.id,
+                                                        ImportRow.status == "needs_review")).one()
+    path = f"/imports/{import_.id}/rows/{unsure.id}"
+    actions.post(path, {"action": "fix", "field": "make", "value": "Beretta"}, token_from=f"/imports/{import_.id}")
+    actions.post(path, {"action": "fix", "field": "model", "value": "92"}, token_from=f"/imports/{import_.id}")
+    db.session.expire_all()
+    unsure = db.session.get(ImportRow, unsure.id)
+    assert unsure.identification["make"] == "Beretta" and unsure.status == "ready" and unsure.accepted
+
+    before = db.session.scalar(select(func.count()).select_from(Weapon))
+    response = actions.post(f"/imports/{import_.id}/commit", token_from=f"/imports/{import_.id}")
+    assert response.status_code == 302
+    import_ = finish_jobs()
+    assert import_.status is ImportStatus.COMMITTED, import_.error
+    assert db.session.scalar(select(func.count()).select_from(Weapon)) == before + 3
+
+    # Commit again: refused, nothing written twice.
+    response = actions.post(f"/imports/{import_.id}/commit", token_from=f"/imports/{import_.id}",
+                            follow_redirects=True)
+    finish_jobs()
+    assert db.session.scalar(select(func.count()).select_from(Weapon)) == before + 3
+
+    response = client.get(f"/imports/{import_.id}/result.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:4] == ("Ligne", "N°", "Marque", "Modèle")
+    by_number = {row[0]: dict(zip(header, row, strict=False)) for row in rows[1:]}
+    assert by_number[5]["Fiche créée"].startswith("ML-")
+    assert by_number[8]["Marque identifiée"] == "Beretta"
+    assert by_number[11]["Statut de l'import"] == "Ignorée"
+
+
+def test_a_formula_in_the_sheet_comes_back_as_text_in_the_result(app, world, reference, client, login_as):
+    from tests.imports.sheets import SHEET_HEAD, SHEET_TAIL, raw_xlsx, text_cell
+
+    actions = login_as(world["ML"].user("officer"))
+    # A text cell typed with a leading "=" (a formula would arrive as its value only).
+    content = raw_xlsx(SHEET_HEAD + '<row r="1">' + text_cell("A1", "Marque") + text_cell("B1", "Modèle")
+                       + text_cell("C1", "N° de série") + '</row><row r="2">'
+                       + text_cell("A2", '=HYPERLINK("http://x","Beretta")') + text_cell("B2", "92")
+                       + text_cell("C2", "S1") + "</row>" + SHEET_TAIL)
+    upload(actions, content)
+    import_ = finish_jobs()
+    data = client.get(f"/imports/{import_.id}/result.xlsx").data
+    cell = load_workbook(io.BytesIO(data)).active["B2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+def test_uploading_the_same_file_again_warns_before_a_second_import(app, world, reference, client, login_as):
+    actions = login_as(world["ML"].user("officer"))
+    upload(actions, messy_french_sheet())
+    finish_jobs()
+    response = upload(actions, messy_french_sheet(), "copie.xlsx")
+    assert "/setup" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ce même fichier a déjà été déposé" in page
+    latest = finish_jobs()
+    assert latest.status is ImportStatus.UPLOADED  # nothing analysed before the officer goes on
+
+
+def test_a_refused_file_says_why_and_keeps_nothing(app, world, client, login_as):
+    actions = login_as(world["ML"].user("officer"))
+    response = upload(actions, b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "photo.xlsx")
+    assert response.status_code == 400
+    assert "tableur" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Import).where(Import.country_code == "ML")) == 0
+
+
+def test_the_blank_template_has_french_headers_and_drop_down_lists(app, world, reference, client, login_as):
+    login_as(world["ML"].user("officer"))
+    response = client.get("/imports/template.xlsx?language=fr")
+    book = load_workbook(io.BytesIO(response.data))
+    sheet = book.worksheets[0]
+    assert [cell.value for cell in sheet[1]][:4] == ["N°", "Marque", "Modèle", "N° de série"]
+    validations = sheet.data_validations.dataValidation
+    assert any("Listes!" in validation.formula1 for validation in validations)
+    assert "Saisie" in [row[0] for row in book["Listes"].iter_rows(values_only=True)]
+    english = load_workbook(io.BytesIO(client.get("/imports/template.xlsx?language=en").data)).worksheets[0]
+    assert [cell.value for cell in english[1]][:2] == ["No.", "Make"]
+
+
+def test_the_api_uploads_and_reports(app, world, reference, client):
+    from registry.auth.service import create_api_token
+
+    _token, secret = create_api_token(world["ML"].user("officer"), "script")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    response = client.post("/api/v1/imports", headers=headers, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(messy_french_sheet()), "saisies.xlsx")})
+    assert response.status_code == 202, response.get_json()
+    import_id = response.get_json()["id"]
+    finish_jobs()
+    data = client.get(f"/api/v1/imports/{import_id}?rows=1", headers=headers).get_json()
+    assert data["status"] == "review" and data["header_row"] == 4
+    assert [row["row"] for row in data["rows"]] == list(range(5, 12))
+    assert data["rows"][0]["make"] == "Kalashnikov"
+    other = client.get(f"/api/v1/imports/{world.ne_import_id}", headers=headers)
+    assert other.status_code == 404
