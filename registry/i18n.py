@@ -84,11 +84,18 @@ def update(folder: str) -> dict[str, int]:
     untranslated = {}
     for language in TRANSLATED_LANGUAGES:
         catalog = read_catalogue(folder, language)
+        before = {(m.id, m.context): m.string for m in catalog if m.id}
+        creation_date = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        after = {(m.id, m.context): m.string for m in catalog if m.id}
         path = po_path(folder, language)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
+        if before != after or not path.exists():
+            # Rewritten only when its strings change, so that an update run by one
+            # engineer does not touch another's catalogue for a date.
+            catalog.creation_date = creation_date
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as handle:
+                write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
         if language == "fr":
             untranslated[language] = sum(1 for m in catalog if m.id and not m.string)
     return untranslated
