@@ -54,7 +54,14 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+# Day before month in both languages, as commissions write dates (not the US 11/23/26).
+babel = Babel(date_formats={
+    "time": "medium", "date": "medium", "datetime": "medium",
+    "time.short": None, "time.medium": None, "time.full": None, "time.long": None,
+    "date.short": "dd/MM/yyyy", "date.medium": None, "date.full": None, "date.long": None,
+    "datetime.short": "dd/MM/yyyy HH:mm", "datetime.medium": None, "datetime.full": None,
+    "datetime.long": None,
+})
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 

@@ -98,3 +98,13 @@ def test_english_error_page_for_an_english_user(client, world, login_as, actions
     actions.post("/account", {"action": "language", "language-language": "en"})
     response = client.get("/no/such/page")
     assert "This page does not exist, or you may not see it." in response.get_data(as_text=True)
+
+
+def test_short_dates_put_the_day_first_in_english_too(app):
+    from datetime import UTC, datetime
+
+    from flask_babel import format_datetime, force_locale
+
+    moment = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
+    with app.test_request_context(), force_locale("en"):
+        assert format_datetime(moment, "short") == "23/11/2026 09:05"
