@@ -8,6 +8,12 @@ from registry.weapons.models import Sharing, WeaponStatus
 from registry.weapons.serials import SerialState
 
 
+def _suggested(name: str) -> dict:
+    """Attributes of a field the reference table's <datalist> (weapons/_reference_lists.html)
+    suggests values for; the browser's own autocompletion would hide it."""
+    return {"list": f"reference-{name}", "autocomplete": "off"}
+
+
 class WeaponForm(FlaskForm):
     """What an officer types. The service checks the values (dates, statuses, serial)."""
 
@@ -22,12 +28,13 @@ class WeaponForm(FlaskForm):
         "I and L as 1. If it is ground off or unreadable, say so below."))
     serial_state = SelectField(_l("Serial state"), validate_choice=False, description=_l(
         "Left on “detect”, words such as “limé”, “illisible” or “néant” are understood."))
-    raw_make = StringField(_l("Make"), validators=[Length(max=200)],
+    raw_make = StringField(_l("Make"), validators=[Length(max=200)], render_kw=_suggested("makes"),
                            description=_l("As marked or reported, e.g. Kalashnikov, Beretta."))
-    raw_model = StringField(_l("Model"), validators=[Length(max=200)], description=_l("E.g. AKM, 92FS."))
-    raw_calibre = StringField(_l("Calibre"), validators=[Length(max=100)],
+    raw_model = StringField(_l("Model"), validators=[Length(max=200)], render_kw=_suggested("models"),
+                            description=_l("E.g. AKM, 92FS."))
+    raw_calibre = StringField(_l("Calibre"), validators=[Length(max=100)], render_kw=_suggested("calibres"),
                               description=_l("E.g. 7.62x39mm, 9mm Parabellum, 12 gauge."))
-    raw_type = StringField(_l("Type"), validators=[Length(max=100)],
+    raw_type = StringField(_l("Type"), validators=[Length(max=100)], render_kw=_suggested("types"),
                            description=_l("E.g. assault rifle, pistol, shotgun."))
     marking_importer = StringField(_l("Importer marking"), validators=[Length(max=200)])
     marking_proof = StringField(_l("Proof marks"), validators=[Length(max=200)])

@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -23,7 +24,7 @@ from registry.auth.roles import Permission
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.weapons import photos, search, service
+from registry.weapons import identification, photos, search, service
 from registry.weapons.export import weapons_workbook
 from registry.weapons.forms import DeleteForm, HitDecisionForm, PhotoForm, WeaponForm
 from registry.weapons.models import (
@@ -129,9 +130,11 @@ def create():
             _attach_error(form, error)
         else:
             flash(_("Weapon recorded as %(reference)s.", reference=weapon.reference), "success")
+            _flash_if_unsure(weapon)
             return redirect(url_for("weapons.view", weapon_id=weapon.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("weapons/form.html", form=form, weapon=None), status
+    return render_template("weapons/form.html", form=form, weapon=None,
+                           reference_lists=identification.reference_lists()), status
 
 
 @blueprint.route("/<int:weapon_id>")
@@ -152,7 +155,8 @@ def view(weapon_id: int):
     return render_template("weapons/view.html", weapon=weapon, tab=tab, history=history,
                            photos=photo_list, can_change=can_change, can_delete=can_delete,
                            can_trace=current_user.can(Permission.SEND_TRACES),
-                           photo_form=PhotoForm(), delete_form=DeleteForm())
+                           photo_form=PhotoForm(), delete_form=DeleteForm(),
+                           identified=identification.record_identification(weapon) if tab == "details" else None)
 
 
 @blueprint.route("/<int:weapon_id>/edit", methods=["GET", "POST"])
@@ -198,10 +202,56 @@ def edit(weapon_id: int):
             status = 400
         else:
             flash(_("Record %(reference)s saved.", reference=weapon.reference), "success")
+            _flash_if_unsure(weapon)
             return redirect(url_for("weapons.view", weapon_id=weapon.id))
     elif request.method == "POST":
         status = 400
-    return render_template("weapons/form.html", form=form, weapon=weapon, changes=changes), status
+    return render_template("weapons/form.html", form=form, weapon=weapon, changes=changes,
+                           reference_lists=identification.reference_lists()), status
+
+
+def _flash_if_unsure(weapon: Weapon) -> None:
+    if identification.record_identification(weapon)["unsure"]:
+        flash(_("The make, model, calibre or type is not identified for sure: check the suggestions "
+                "below the identification."), "warning")
+
+
+# --- Identification as the user types, and confirming a suggestion -------------------------
+
+
+@blueprint.route("/identify")
+@permission_required(Permission.READ_RECORDS)
+def identify():
+    """The engine's answer for the cells typed so far (the weapon form's script asks it).
+    Read-only and about the reference table, not about anyone's records: not audited, or
+    every keystroke pause would be an audit event."""
+    answer = identification.identify_cells(
+        current_user, *(request.args.get(name) for name in ("make", "model", "calibre", "type")))
+    return jsonify(answer)
+
+
+@blueprint.route("/<int:weapon_id>/identification", methods=["POST"])
+@permission_required(Permission.WRITE_RECORDS)
+def confirm_identification(weapon_id: int):
+    """A suggestion is confirmed: the record takes it and the spelling is learnt."""
+    weapon = get_visible_or_404(current_user, Weapon, weapon_id, CHANGE)
+    field = request.form.get("field", "")
+    try:
+        identification.confirm_identification(current_user, weapon, field, request.form.get("target_id", ""))
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Someone else saved this record at the same moment. Nothing was changed: try again."), "error")
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        raw = getattr(weapon, identification.RAW_COLUMNS.get(field, "raw_make"))
+        if raw:
+            flash(_("Identification saved. From now on, “%(text)s” is recognised in your country.",
+                    text=raw), "success")
+        else:
+            flash(_("Identification saved."), "success")
+    return redirect(url_for("weapons.view", weapon_id=weapon_id))
 
 
 @blueprint.route("/<int:weapon_id>/delete", methods=["POST"])

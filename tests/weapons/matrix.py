@@ -24,6 +24,10 @@ ROUTES = [
     Route("weapons.edit", "POST", args=niger_weapon, expect=everyone_but(403, *WRITERS), default=404),
     Route("weapons.delete", "POST", args=niger_weapon, expect=everyone_but(403, "supervisor"),
           default=404),
+    # The engine's answer for typed cells: about the reference table, every reader may ask.
+    Route("weapons.identify"),
+    Route("weapons.confirm_identification", "POST", args=niger_weapon, expect=everyone_but(403, *WRITERS),
+          default=404),
     Route("weapons.photo_upload", "POST", args=niger_weapon, expect=everyone_but(403, *WRITERS),
           default=404),
     Route("weapons.photo", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
