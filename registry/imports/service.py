@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from registry.audit.service import record
 from registry.auth.models import Agency, User
@@ -512,13 +512,18 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
         pending = [row for row in batch if row.weapon_id is None]
         if not pending:
             continue
-        created = create_weapons_bulk(actor, agency, [
+        create_weapons_bulk(actor, agency, [
             weapon_fields(row.id, row.values, row.identification) for row in pending])
+        # One set-based statement per batch links the rows to their records (through the
+        # unique weapon.import_row_id), instead of one UPDATE per row.
+        from registry.weapons.models import Weapon
+
+        weapon = Weapon.__table__
         db.session.execute(
-            update(table).where(table.c.id == bindparam("row_id"))
-            .values(weapon_id=bindparam("new_weapon_id"), weapon_reference=bindparam("reference")),
-            [{"row_id": row_id, "new_weapon_id": weapon_id, "reference": reference}
-             for row_id, (weapon_id, reference) in created.items()],
+            update(table).where(table.c.id.in_([row.id for row in pending])).values(
+                weapon_id=select(weapon.c.id).where(weapon.c.import_row_id == table.c.id).scalar_subquery(),
+                weapon_reference=select(weapon.c.reference).where(
+                    weapon.c.import_row_id == table.c.id).scalar_subquery()),
             execution_options={"synchronize_session": False})
         import_.progress_done = (import_.progress_done or 0) + len(pending)
         if on_batch is not None:
