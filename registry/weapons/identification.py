@@ -177,13 +177,13 @@ def confirm_identification(actor, weapon: Weapon, field: str, target_id) -> Weap
 
     now = utcnow()
     version = weapon.version + 1
-    for column, value in wanted.items():
-        before = getattr(weapon, column)
-        if before == value:
-            continue
+    changed = {column: value for column, value in wanted.items() if getattr(weapon, column) != value}
+    for column, value in changed.items():
         db.session.add(WeaponChange(weapon_id=weapon.id, user_id=actor.id, changed_at=now, version=version,
-                                    field=column, old_value=_entry_name(column, before),
+                                    field=column, old_value=_entry_name(column, getattr(weapon, column)),
                                     new_value=_entry_name(column, value)))
+    # Set only now: a query above would flush a half-changed record (and count a version).
+    for column, value in changed.items():
         setattr(weapon, column, value)
     weapon.identification_confidence = confidence
     weapon.updated_by_id = actor.id
