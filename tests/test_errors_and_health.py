@@ -103,7 +103,7 @@ def test_english_error_page_for_an_english_user(client, world, login_as, actions
 def test_short_dates_put_the_day_first_in_english_too(app):
     from datetime import UTC, datetime
 
-    from flask_babel import format_datetime, force_locale
+    from flask_babel import force_locale, format_datetime
 
     moment = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
     with app.test_request_context(), force_locale("en"):
