@@ -7,20 +7,22 @@ Functions take plain values and the acting user, never the request; they do not 
 import re
 import unicodedata
 from datetime import date, datetime
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import Integer, String, insert, literal, null, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from registry.audit.service import record
 from registry.auth.models import Agency, AgencyPartner, Country, User
 from registry.auth.roles import Permission
 from registry.errors import DomainError, NotAllowed
-from registry.extensions import db, utcnow
+from registry.extensions import UTCDateTime, db, utcnow
 from registry.notifications.models import label_params
 from registry.notifications.service import notify
 from registry.weapons.models import (
+    WANTED_STATUSES,
     Hit,
     HitStatus,
     ReferenceCounter,
@@ -371,20 +373,27 @@ def _create_batch(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tu
                      created_by_id=actor.id, created_at=now, updated_by_id=actor.id, updated_at=now,
                      version=1, deleted_at=None, deleted_reason=None)
         values.append(value)
-    # One executemany; the new ids are read back in one query by their references.
-    db.session.execute(insert(Weapon.__table__), values)
-    ids = dict(db.session.execute(select(Weapon.reference, Weapon.id).where(Weapon.reference.in_(references))).all())
-    inserted = [(ids[value["reference"]], value["import_row_id"]) for value in values]
-    db.session.execute(insert(WeaponChange.__table__), [
-        {"weapon_id": weapon_id, "user_id": actor.id, "changed_at": now, "version": 1,
-         "field": "record", "old_value": None, "new_value": "created"} for weapon_id, _row in inserted])
-    for (weapon_id, row_id), value in zip(inserted, values, strict=True):
-        result[row_id] = (weapon_id, value["reference"])
+    # One multi-row INSERT per page (insertmanyvalues: RETURNING makes SQLAlchemy group the
+    # rows; without it psycopg sends one statement per row); the ids come back with their
+    # import rows, in any order.
+    weapon = Weapon.__table__
+    ids = dict(db.session.execute(
+        insert(weapon).returning(weapon.c.import_row_id, weapon.c.id), values).all())
+    # The history rows in one INSERT ... SELECT: no parameter, no statement per row.
+    change = WeaponChange.__table__
+    db.session.execute(insert(change).from_select(
+        ["weapon_id", "user_id", "changed_at", "version", "field", "old_value", "new_value"],
+        select(weapon.c.id, literal(actor.id, Integer), literal(now, UTCDateTime), literal(1, Integer),
+               literal("record", String), null(), literal("created", String))
+        .where(weapon.c.id.in_(list(ids.values())))))
+    for value in values:
+        result[value["import_row_id"]] = (ids[value["import_row_id"]], value["reference"])
     record("weapon.bulk_create", "agency", agency.id,
-           {"count": len(inserted), "first": references[0], "last": references[-1],
+           {"count": len(values), "first": references[0], "last": references[-1],
             "import_rows": [min(row_ids), max(row_ids)]}, user=actor, agency_id=agency.id)
-    weapons = db.session.scalars(select(Weapon).where(Weapon.id.in_([i for i, _r in inserted]))).all()
-    check_hits(actor, weapons)
+    # The hit check reads the new records' columns from what was inserted: no record is loaded.
+    check_hits(actor, [HitKey(ids[value["import_row_id"]], *(value[name] for name in HitKey._fields[1:]))
+                       for value in values])
     return result
 
 
@@ -487,24 +496,63 @@ def _tell(hit: Hit, source: Weapon | None, searcher: User | None) -> None:
     hit.notified_at = utcnow()
 
 
-def check_hits(actor: User, weapons: list[Weapon]) -> list[Hit]:
+class HitKey(NamedTuple):
+    """The columns of a record the hit rules read (a Weapon has the same attributes)."""
+
+    id: int
+    serial_key: str | None
+    country_code: str
+    agency_id: int
+    make_id: int | None
+    raw_make: str | None
+    status: WeaponStatus
+    sharing: Sharing
+
+    @property
+    def is_wanted(self) -> bool:
+        return self.status in WANTED_STATUSES
+
+
+HIT_KEY_COLUMNS = tuple(getattr(Weapon, name) for name in HitKey._fields)
+
+
+def _hit_candidates(weapons: list) -> list[HitKey]:
+    """Other states' live records sharing a serial key with `weapons`, as HitKey rows: the
+    wanted ones for every key, and all of them for the keys of the batch's wanted records
+    (they may be found by another state). One query per IN chunk of keys."""
+    keys_of_wanted = sorted({w.serial_key for w in weapons if w.is_wanted})
+    other_keys = sorted({w.serial_key for w in weapons} - set(keys_of_wanted))
+    countries = {w.country_code for w in weapons}
+    base = select(*HIT_KEY_COLUMNS).where(Weapon.deleted_at.is_(None))
+    if len(countries) == 1:
+        base = base.where(Weapon.country_code != next(iter(countries)))
+    candidates: list[HitKey] = []
+    for keys, statement in ((keys_of_wanted, base),
+                            (other_keys, base.where(Weapon.status.in_(WANTED_STATUSES)))):
+        for start in range(0, len(keys), IN_CHUNK):
+            candidates.extend(HitKey(*row) for row in db.session.execute(
+                statement.where(Weapon.serial_key.in_(keys[start:start + IN_CHUNK]))))
+    return candidates
+
+
+def check_hits(actor: User, weapons: list) -> list[Hit]:
     """Store and announce the hits of these records on other states' shared wanted records,
     and of other states' records on these when these are wanted and shared. A fixed number
-    of queries for the whole batch."""
-    weapons = [w for w in weapons if w.serial_key and not w.is_deleted]
+    of queries for the whole batch: `weapons` are Weapon objects or HitKey rows (a bulk
+    creation loads no record); candidates are read as columns, and only the records of
+    new hits are loaded."""
+    weapons = [w for w in weapons if w.serial_key and getattr(w, "deleted_at", None) is None]
     if not weapons:
         return []
-    keys = sorted({w.serial_key for w in weapons})
     batch_ids = {w.id for w in weapons}
-    candidates: list[Weapon] = []
-    for start in range(0, len(keys), IN_CHUNK):
-        candidates.extend(db.session.scalars(select(Weapon).where(
-            Weapon.serial_key.in_(keys[start:start + IN_CHUNK]), Weapon.deleted_at.is_(None))))
-    by_key: dict[str, list[Weapon]] = {}
+    candidates = _hit_candidates(weapons)
+    if not candidates:
+        return []
+    by_key: dict[str, list[HitKey]] = {}
     for candidate in candidates:
         by_key.setdefault(candidate.serial_key, []).append(candidate)
     partners = _partner_countries({w.agency_id for w in candidates} | {w.agency_id for w in weapons})
-    pairs: dict[tuple[int, int], tuple[Weapon, Weapon, float]] = {}
+    pairs: dict[tuple[int, int], float] = {}
     for weapon in weapons:
         for other in by_key.get(weapon.serial_key, ()):
             if other.country_code == weapon.country_code:
@@ -515,11 +563,11 @@ def check_hits(actor: User, weapons: list[Weapon]) -> list[Hit]:
                 continue
             # this record matches another state's wanted record it may see...
             if other.is_wanted and _shared_with(other, weapon.country_code, partners):
-                pairs.setdefault((weapon.id, other.id), (weapon, other, score))
+                pairs.setdefault((weapon.id, other.id), score)
             # ...or this wanted record, shared, matches another state's record
             if weapon.is_wanted and other.id not in batch_ids and _shared_with(
                     weapon, other.country_code, partners):
-                pairs.setdefault((other.id, weapon.id), (other, weapon, score))
+                pairs.setdefault((other.id, weapon.id), score)
     if not pairs:
         return []
     known = set()
@@ -527,10 +575,17 @@ def check_hits(actor: User, weapons: list[Weapon]) -> list[Hit]:
     for start in range(0, len(pair_list), IN_CHUNK):
         known.update(db.session.execute(select(Hit.source_weapon_id, Hit.hit_weapon_id).where(
             tuple_(Hit.source_weapon_id, Hit.hit_weapon_id).in_(pair_list[start:start + IN_CHUNK]))))
+    fresh = {pair: score for pair, score in pairs.items() if pair not in known}
+    if not fresh:
+        return []
+    involved = sorted({weapon_id for pair in fresh for weapon_id in pair})
+    records: dict[int, Weapon] = {}
+    for start in range(0, len(involved), IN_CHUNK):
+        records.update((weapon.id, weapon) for weapon in db.session.scalars(
+            select(Weapon).where(Weapon.id.in_(involved[start:start + IN_CHUNK]))))
     hits = []
-    for pair, (source, target, score) in pairs.items():
-        if pair in known:
-            continue
+    for (source_id, target_id), score in fresh.items():
+        source, target = records[source_id], records[target_id]
         hit = Hit(hit_weapon=target, owner_agency_id=target.agency_id, source_weapon_id=source.id,
                   searcher_agency_id=source.agency_id, searcher_user_id=actor.id if actor else None,
                   serial_key=target.serial_key, score=score, status=HitStatus.NEW, created_at=utcnow())
