@@ -46,6 +46,20 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+class BilingualName:
+    """For rows named in French and English (`name_fr`, `name_en`): `name` is the one in
+    the reader's language, French unless the interface is in English."""
+
+    @property
+    def name(self) -> str:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        if locale is not None and locale.language == "en":
+            return self.name_en
+        return self.name_fr
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -3,14 +3,13 @@
 import enum
 from datetime import datetime
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.auth.roles import ROLE_PERMISSIONS, Permission, Role
-from registry.extensions import UTCDateTime, db, utcnow
+from registry.extensions import BilingualName, UTCDateTime, db, utcnow
 
 
 def enum_column(enum_class: type[enum.Enum], **kwargs):
@@ -25,7 +24,7 @@ def enum_column(enum_class: type[enum.Enum], **kwargs):
     )
 
 
-class Country(db.Model):
+class Country(BilingualName, db.Model):
     __tablename__ = "country"
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
@@ -34,13 +33,6 @@ class Country(db.Model):
     name_fr: Mapped[str] = mapped_column(String(120))
     trace_acknowledge_days: Mapped[int] = mapped_column(Integer, default=10)
     trace_answer_days: Mapped[int] = mapped_column(Integer, default=30)
-
-    @property
-    def name(self) -> str:
-        locale = get_locale()
-        if locale is not None and locale.language == "en":
-            return self.name_en
-        return self.name_fr
 
     def __repr__(self) -> str:
         return f"<Country {self.code}>"

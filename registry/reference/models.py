@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.extensions import UTCDateTime, db, utcnow
+from registry.extensions import BilingualName, UTCDateTime, db, utcnow
 
 model_calibre = Table(
     "reference_model_calibre",
@@ -31,22 +31,13 @@ model_calibre = Table(
 )
 
 
-class WeaponType(db.Model):
+class WeaponType(BilingualName, db.Model):
     __tablename__ = "reference_weapon_type"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name_en: Mapped[str] = mapped_column(String(120), unique=True)
     name_fr: Mapped[str] = mapped_column(String(120))
-
-    @property
-    def name(self) -> str:
-        from flask_babel import get_locale
-
-        locale = get_locale()
-        if locale is not None and locale.language == "en":
-            return self.name_en
-        return self.name_fr
 
     def __repr__(self) -> str:
         return f"<WeaponType {self.code}>"
