@@ -26,18 +26,45 @@ JOB_TIMEOUT = 3 * 60 * 60
 
 # name -> function(**kwargs); features register theirs with @job("name").
 JOBS: dict[str, Callable] = {}
+# name -> seconds: jobs the worker enqueues on its own, once per interval across all workers.
+PERIODIC: dict[str, int] = {}
 _THREADS: dict[str, threading.Thread] = {}
 log = logging.getLogger(__name__)
 
 
-def job(name: str):
-    """Register a function as a job that can be enqueued by name."""
+def job(name: str, every: int | None = None):
+    """Register a function as a job that can be enqueued by name; with `every` (seconds),
+    `flask jobs worker` also runs it on that schedule."""
 
     def register(function):
         JOBS[name] = function
+        if every:
+            PERIODIC[name] = every
         return function
 
     return register
+
+
+def enqueue_due_periodic_jobs(redis_url: str) -> list[str]:
+    """Enqueue each periodic job whose interval has passed. A Redis key that expires after
+    the interval is the lock, so any number of workers enqueue each job once per interval."""
+    enqueued = []
+    jobs_queue = queue(redis_url)
+    for name, interval in sorted(PERIODIC.items()):
+        if jobs_queue.connection.set(f"registry:periodic:{name}", "1", nx=True, ex=interval):
+            jobs_queue.enqueue(perform, name, {}, job_timeout=JOB_TIMEOUT, result_ttl=3600,
+                               failure_ttl=7 * 24 * 3600)
+            enqueued.append(name)
+    return enqueued
+
+
+def _schedule_periodic_jobs(redis_url: str, stop: threading.Event, tick: int = 60) -> None:
+    while not stop.is_set():
+        try:
+            enqueue_due_periodic_jobs(redis_url)
+        except Exception:  # Redis away for a moment: try again at the next tick
+            log.exception("Could not enqueue the periodic jobs")
+        stop.wait(tick)
 
 
 def enqueue(name: str, **kwargs) -> str:
@@ -115,6 +142,7 @@ def queue(redis_url: str):
 def _load_job_modules() -> None:
     # The features' jobs register themselves when their module is imported.
     import registry.imports.jobs  # noqa: F401
+    import registry.tracing.jobs  # noqa: F401
 
 
 jobs_cli = click.Group("jobs", help="Background jobs.")
@@ -132,5 +160,12 @@ def worker(burst: bool):
     from rq import SimpleWorker
 
     _load_job_modules()
-    # SimpleWorker runs each job in this process, inside the application context.
-    SimpleWorker([queue(redis_url)], connection=queue(redis_url).connection).work(burst=burst)
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=_schedule_periodic_jobs, args=(redis_url, stop), daemon=True,
+                         name="periodic-jobs").start()
+    try:
+        # SimpleWorker runs each job in this process, inside the application context.
+        SimpleWorker([queue(redis_url)], connection=queue(redis_url).connection).work(burst=burst)
+    finally:
+        stop.set()
