@@ -347,6 +347,39 @@ def create_weapons_bulk(actor: User, agency: Agency, rows: list[dict]) -> dict[i
     return result
 
 
+def _insert_weapons(values: list[dict]) -> dict[int, int]:
+    """Insert the rows; {import_row_id: weapon id}.
+
+    PostgreSQL (psycopg): one COPY, each value passed through its column type's bind
+    processor (the same conversion as an INSERT), then the ids read back by import row.
+    A multi-row INSERT there would spend its time in psycopg's parsing of the tens of
+    thousands of placeholders, and a plain executemany sends one statement per row.
+    Elsewhere: multi-row INSERTs (insertmanyvalues, grouped because of RETURNING) that
+    return the ids with their import rows.
+    """
+    weapon = Weapon.__table__
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg":
+        return dict(connection.execute(
+            insert(weapon).returning(weapon.c.import_row_id, weapon.c.id), values).all())
+    columns = [column for column in weapon.columns if column.name in values[0] and column.name != "id"]
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    quote = dialect.identifier_preparer
+    copy_sql = (f"COPY {quote.format_table(weapon)} "
+                f"({', '.join(quote.format_column(column) for column in columns)}) FROM STDIN")
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for value in values:
+            copy.write_row([process(value[column.name]) if process else value[column.name]
+                            for column, process in zip(columns, processors, strict=True)])
+    row_ids = [value["import_row_id"] for value in values]
+    ids: dict[int, int] = {}
+    for start in range(0, len(row_ids), IN_CHUNK):
+        ids.update(connection.execute(select(weapon.c.import_row_id, weapon.c.id).where(
+            weapon.c.import_row_id.in_(row_ids[start:start + IN_CHUNK]))).all())
+    return ids
+
+
 def _create_batch(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tuple[int, str]]:
     row_ids = [row["import_row_id"] for row in rows]
     result = {row_id: (weapon_id, reference) for row_id, weapon_id, reference in db.session.execute(
@@ -373,12 +406,8 @@ def _create_batch(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tu
                      created_by_id=actor.id, created_at=now, updated_by_id=actor.id, updated_at=now,
                      version=1, deleted_at=None, deleted_reason=None)
         values.append(value)
-    # One multi-row INSERT per page (insertmanyvalues: RETURNING makes SQLAlchemy group the
-    # rows; without it psycopg sends one statement per row); the ids come back with their
-    # import rows, in any order.
+    ids = _insert_weapons(values)
     weapon = Weapon.__table__
-    ids = dict(db.session.execute(
-        insert(weapon).returning(weapon.c.import_row_id, weapon.c.id), values).all())
     # The history rows in one INSERT ... SELECT: no parameter, no statement per row.
     change = WeaponChange.__table__
     db.session.execute(insert(change).from_select(
