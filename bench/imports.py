@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import scratch_postgres  # noqa: E402
+
 MAKES = [("Kalachnikov", "AK 47", "7,62x39", "Fusil d'assaut"), ("KALASHNIKOV", "AK-47", "7.62 x 39", "fusil"),
          ("Kalach", "AKM", "7,62", "FA"), ("Beretta", "92", "9mm", "Pistolet"),
          ("beretta", "92 FS", "9 mm", "PA"), ("Glock", "17", "9x19", "Pistolet"),
@@ -157,20 +159,8 @@ def main() -> None:
     floor = results["bare python-calamine parse (floor)"]
     database_run("SQLite", f"sqlite:///{work / 'bench.sqlite'}", path, floor)
     if arguments.postgres:
-        import sqlalchemy as sa
-        from sqlalchemy.engine import make_url
-
-        server = make_url(arguments.postgres)
-        name = f"registry_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        try:
-            database_run("PostgreSQL", server.set(database=name).render_as_string(hide_password=False),
-                         path, floor)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        with scratch_postgres(arguments.postgres) as url:
+            database_run("PostgreSQL", url, path, floor)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak:.0f} MB (target <= 300 MB)")
     print("targets: analyse <= 2 x calamine parse; commit <= 3 x calamine parse")

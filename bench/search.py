@@ -16,14 +16,14 @@ import string
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch import scratch_postgres  # noqa: E402
 
 from registry import create_app  # noqa: E402
 from registry.extensions import db  # noqa: E402
@@ -163,19 +163,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run("SQLite", f"sqlite:///{folder}/bench.sqlite", arguments.n, arguments.rounds)
     if arguments.postgres:
-        server = make_url(arguments.postgres)
-        name = f"registry_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        try:
-            run("PostgreSQL", server.set(database=name).render_as_string(hide_password=False),
-                arguments.n, arguments.rounds)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
+        with scratch_postgres(arguments.postgres) as url:
+            run("PostgreSQL", url, arguments.n, arguments.rounds)
 
 if __name__ == "__main__":
     main()
