@@ -132,6 +132,9 @@ class Weapon(db.Model):
     deleted_reason: Mapped[str | None] = mapped_column(Text)
 
     agency = relationship("Agency", lazy="joined")
+    make = relationship("registry.reference.models.Make", lazy="joined")
+    model = relationship("registry.reference.models.Model", lazy="joined")
+    calibre = relationship("registry.reference.models.Calibre", lazy="joined")
     created_by = relationship("User", foreign_keys=[created_by_id])
     updated_by = relationship("User", foreign_keys=[updated_by_id])
 
@@ -144,6 +147,19 @@ class Weapon(db.Model):
     @property
     def is_wanted(self) -> bool:
         return self.status in WANTED_STATUSES
+
+    @property
+    def make_label(self) -> str:
+        """The identified make, or what was typed when it is not identified."""
+        return self.make.name if self.make is not None else (self.raw_make or "")
+
+    @property
+    def model_label(self) -> str:
+        return self.model.name if self.model is not None else (self.raw_model or "")
+
+    @property
+    def calibre_label(self) -> str:
+        return self.calibre.name if self.calibre is not None else (self.raw_calibre or "")
 
     def __repr__(self) -> str:
         return f"<Weapon {self.reference}>"

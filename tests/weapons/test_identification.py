@@ -204,3 +204,21 @@ def test_an_unknown_entry_is_refused_and_changes_nothing(starter, world, login_a
     page = officer.client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'class="flash flash-error"' in page
     assert latest_weapon().model_id is None and latest_weapon().version == weapon.version
+
+
+def test_the_list_shows_the_identified_make_and_model_with_the_typed_text_on_hover(
+        client, world, login_as, starter):
+    from datetime import date
+
+    from registry.weapons import service
+
+    officer = world["ML"].user("officer")
+    make = db.session.scalar(select(Make).where(Make.name == "Norinco"))
+    model = db.session.scalar(select(Model).where(Model.make_id == make.id, Model.name == "Type 56"))
+    service.create_weapon(officer, status="seized", sharing="national", raw_make="norinco type56",
+                          raw_model="", raw_serial="5601234", event_date=date(2025, 5, 1))
+    db.session.commit()
+    login_as(officer)
+    page = client.get("/weapons/").get_data(as_text=True)
+    assert f"{make.name} {model.name}" in page
+    assert 'title="norinco type56 "' in page
