@@ -60,19 +60,17 @@ def _build_lists() -> dict[str, list[tuple[str, str]]]:
     # Only global aliases: spellings learnt from one country's review may be misspellings.
     aliases = select(Alias.alias).where(Alias.country_code.is_(None))
     types = session.execute(select(WeaponType.name_en, WeaponType.name_fr)).all()
+    # Models by their canonical names only (their aliases are most of the weight): the page
+    # stays light on slow links, and the engine still reads every alias of what is typed.
     return {
         "make": _options([(name, "") for name in session.scalars(select(Make.name))]
                          + list(session.execute(aliases.add_columns(Make.name).join(Make, Alias.make_id == Make.id)))),
-        "model": _options([(name, " · ".join(sorted(makes)[:3])) for name, makes in model_makes.items()]
-                          + list(session.execute(aliases.add_columns(Model.name)
-                                                 .join(Model, Alias.model_id == Model.id)))),
+        "model": _options([(name, " · ".join(sorted(makes)[:3])) for name, makes in model_makes.items()]),
         "calibre": _options([(name, "") for name in session.scalars(select(Calibre.name))]
                             + list(session.execute(aliases.add_columns(Calibre.name)
                                                    .join(Calibre, Alias.calibre_id == Calibre.id)))),
         "type": _options([(row.name_en, row.name_fr) for row in types]
-                         + [(row.name_fr, row.name_en) for row in types]
-                         + list(session.execute(aliases.add_columns(WeaponType.name_en)
-                                   .join(WeaponType, Alias.type_id == WeaponType.id)))),
+                         + [(row.name_fr, row.name_en) for row in types]),
     }
 
 
