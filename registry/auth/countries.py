@@ -41,3 +41,13 @@ def load_countries() -> tuple[int, int]:
             changed += 1
     db.session.flush()
     return added, changed
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(code, "Name (code)") for every country, in alphabetical order of the name in the
+    reader's language, accents ignored (Émirats arabes unis under E, not after Z)."""
+    from unidecode import unidecode
+
+    countries = db.session.scalars(select(Country)).all()
+    return sorted(((country.code, f"{country.name} ({country.code})") for country in countries),
+                  key=lambda choice: unidecode(choice[1]).casefold())

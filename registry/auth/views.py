@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from registry.audit.service import record
 from registry.auth import service
+from registry.auth.countries import country_choices
 from registry.auth.decorators import permission_required
 from registry.auth.forms import (
     AccountForm,
@@ -184,13 +185,8 @@ def user_edit(user_id: int):
 # --- Agencies -------------------------------------------------------------------------
 
 
-def _country_choices():
-    countries = db.session.scalars(select(Country)).all()
-    return sorted(((c.code, f"{c.name} ({c.code})") for c in countries), key=lambda item: item[1])
-
-
 def _prepare_agency_form(form: AgencyForm) -> AgencyForm:
-    form.country_code.choices = _country_choices()
+    form.country_code.choices = country_choices()
     form.partner_codes.choices = form.country_code.choices
     form.kind.choices = kind_choices()
     return form

@@ -68,13 +68,12 @@ class WeaponForm(FlaskForm):
             raise ValidationError(_l("Type the serial number as stamped, or choose its state below: "
                                      "obliterated, unreadable or no serial number."))
 
-    def set_choices(self, countries):
+    def set_choices(self, countries: list[tuple[str, str]]):
         self.status.choices = [("", _l("Choose…"))] + [(s.value, s.label) for s in WeaponStatus]
         self.sharing.choices = [(s.value, s.label) for s in Sharing]
         self.serial_state.choices = [("", _l("Detect from what is typed"))] + [
             (s.value, s.label) for s in SerialState]
-        country_choices = [("", "—")] + [(country.code, f"{country.name} ({country.code})")
-                                        for country in countries]
+        country_choices = [("", "—")] + countries
         for name in ("manufacture_country_code", "last_import_country_code", "event_country_code"):
             getattr(self, name).choices = country_choices
 

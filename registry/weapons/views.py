@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit.service import record
+from registry.auth.countries import country_choices
 from registry.auth.decorators import permission_required
-from registry.auth.models import Country
 from registry.auth.roles import Permission
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError
@@ -57,13 +57,9 @@ def _new_hits(user) -> int:
 COUNTERS["hits"] = _new_hits
 
 
-def _countries():
-    return db.session.scalars(select(Country).order_by(Country.code)).all()
-
-
 def _weapon_form(**kwargs) -> WeaponForm:
     form = WeaponForm(**kwargs)
-    form.set_choices(_countries())
+    form.set_choices(country_choices())
     return form
 
 

@@ -1,4 +1,5 @@
 """What an officer types on the record form, and what the form says back."""
+import re
 
 from sqlalchemy import func, select
 
@@ -24,3 +25,13 @@ def test_a_weapon_without_serial_is_recorded_when_the_officer_says_so(world, cli
     assert response.status_code == 302
     weapon = latest_weapon()
     assert weapon.serial_state is SerialState.ABSENT and weapon.serial_key is None
+
+
+def test_countries_are_offered_in_alphabetical_order_of_their_french_names(client, world, login_as):
+    login_as(world["ML"].user("officer"))
+    page = client.get("/weapons/new").get_data(as_text=True)
+    select_html = page.split('name="manufacture_country_code"')[1].split("</select>")[0]
+    names = re.findall(r'<option value="[A-Z]{2}">([^<]+)</option>', select_html)
+    assert names[0] == "Afghanistan (AF)"
+    position = {name.rsplit(" (", 1)[1][:2]: index for index, name in enumerate(names)}
+    assert position["EG"] < position["AE"] < position["ES"]  # Égypte, Émirats arabes unis, Espagne
