@@ -92,6 +92,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 DESCRIBING_FIELDS = ("make", "model", "serial", "calibre", "type")
 
 _LOOKUP = {synonym: name for name, synonyms in SYNONYMS.items() for synonym in synonyms}
+_RANK = {synonym: rank for rank, synonym in enumerate(_LOOKUP)}  # equal lengths: the first listed wins
 
 
 def normalize_title(text) -> str:
@@ -112,11 +113,15 @@ def field_for_title(title) -> tuple[str | None, int]:
         return None, 0
     if normal in _LOOKUP:
         return _LOOKUP[normal], 3
-    padded = f" {normal} "
-    best, best_length = None, 0
-    for synonym, name in _LOOKUP.items():
-        if len(synonym) >= 4 and f" {synonym} " in padded and len(synonym) > best_length:
-            best, best_length = name, len(synonym)
+    # A synonym contained in the title is a run of its words: look each run up.
+    words = normal.split()
+    best, best_key = None, (0, 0)
+    for start in range(len(words)):
+        for end in range(start + 1, len(words) + 1):
+            synonym = " ".join(words[start:end])
+            name = _LOOKUP.get(synonym)
+            if name and len(synonym) >= 4 and (len(synonym), -_RANK[synonym]) > best_key:
+                best, best_key = name, (len(synonym), -_RANK[synonym])
     return (best, 2) if best else (None, 0)
 
 
