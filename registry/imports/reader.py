@@ -391,8 +391,9 @@ def _collect(name: str, rows: Iterator[list], max_rows: int, start_column: int =
         if len(sheet.rows) + pending_empty >= max_rows + 100:
             sheet.truncated = True
             break
-        sheet.rows.extend([] for _ in range(pending_empty))
-        pending_empty = 0
+        if pending_empty:
+            sheet.rows.extend([] for _ in range(pending_empty))
+            pending_empty = 0
         sheet.rows.append(padding + cells if start_column else cells)
     sheet.trailing_empty = pending_empty
     return sheet
