@@ -284,6 +284,7 @@ def _cell_text(value) -> str | None:
 
 
 _TEXT, _DATE, _STATUS, _COUNTRY = range(4)
+TEXT_CACHE_SIZE = 20_000  # clean values kept per column (serials and references rarely repeat)
 _MISSING = object()
 _PLAIN_SERIAL = re.compile(r"[A-Za-z0-9 ./\-_]*[0-9][A-Za-z0-9 ./\-_]*")
 _PLAIN_FOLD = str.maketrans({"O": "0", "I": "1", "L": "1", " ": None, ".": None, "/": None, "-": None,
@@ -316,14 +317,16 @@ class RowAnalyser:
         self.unmapped = [index for index in range(max(len(self.titles), max(mapped_indexes, default=0) + 1) + 8)
                          if index not in mapped_indexes]
         for index, name in self.columns:
+            # The last item: text cell -> its clean value, for cells that need no message
+            # (a column's repeated makes, places, notes... are cleaned once).
             if name in TEXT_COLUMNS:
-                self.plan.append((index, name, _TEXT) + TEXT_COLUMNS[name])
+                self.plan.append((index, name, _TEXT) + TEXT_COLUMNS[name] + ({},))
             elif name in COUNTRY_COLUMNS:
-                self.plan.append((index, name, _COUNTRY, COUNTRY_COLUMNS[name], 2))
+                self.plan.append((index, name, _COUNTRY, COUNTRY_COLUMNS[name], 2, None))
             elif name == "event_date":
-                self.plan.append((index, name, _DATE, "event_date", 10))
+                self.plan.append((index, name, _DATE, "event_date", 10, None))
             elif name == "status":
-                self.plan.append((index, name, _STATUS, "status", 32))
+                self.plan.append((index, name, _STATUS, "status", 32, None))
             if name == "serial":
                 self.serial_index = index
 
@@ -356,7 +359,9 @@ class RowAnalyser:
                 cell.__class__ is str and _TOTAL.match(cell) for cell in cells[:3]):
             result.status, result.messages = SKIPPED, [message("total")]
             return
-        if self._is_header_again(cells):
+        first_index, _name = self.columns[0]
+        if (first_index < count and cells[first_index].__class__ is str
+                and cells[first_index] == self.title(first_index) and self._is_header_again(cells)):
             result.status, result.messages = SKIPPED, [message("header_again")]
             return
         values: dict = {}
@@ -364,10 +369,12 @@ class RowAnalyser:
         review = False
         long_fields = ()
         for index in self.unmapped:  # mapped cells are measured below, as they are read
-            if index < count and cells[index].__class__ is str and len(cells[index]) > MAX_CELL_CHARACTERS:
+            if index >= count:
+                break
+            if cells[index].__class__ is str and len(cells[index]) > MAX_CELL_CHARACTERS:
                 long_fields = self._cut_long_cells(cells, messages)
                 break
-        for index, name, kind, column, length in self.plan:
+        for index, name, kind, column, length, clean in self.plan:
             if index >= count:
                 continue
             value = cells[index]
@@ -375,6 +382,10 @@ class RowAnalyser:
                 continue
             if kind == _TEXT:
                 if value.__class__ is str:
+                    text = clean.get(value)
+                    if text is not None:
+                        values[column] = text
+                        continue
                     text = value.strip()
                     if not text.isascii():
                         text = unicodedata.normalize("NFC", text)
@@ -391,22 +402,22 @@ class RowAnalyser:
                         messages.append(message("cut", column=self.title(index), length=len(text),
                                                 kept=length))
                     text = text[:length]
+                elif value.__class__ is str and len(clean) < TEXT_CACHE_SIZE and text[0] != "=" \
+                        and len(text) <= MAX_CELL_CHARACTERS:
+                    clean[value] = text
                 values[column] = text
             elif kind == _DATE:
-                parsed = self.dates.get(value, _MISSING)
-                if parsed is _MISSING:
-                    parsed = self.dates[value] = parse_date(value)
-                if parsed is None:
-                    messages.append(message("date_unreadable", value=(_cell_text(value) or "")[:40]))
-                    review = True
-                elif parsed > self.today:
-                    messages.append(message("date_future", value=parsed.isoformat()))
-                    result.status = INVALID
-                elif parsed < EARLIEST_DATE:
-                    messages.append(message("date_old", value=parsed.isoformat()))
-                    result.status = INVALID
+                read = self.dates.get(value)
+                if read is None:
+                    read = self.dates[value] = self._read_date(value)
+                if read[0] is not None:
+                    values["event_date"] = read[0]
                 else:
-                    values["event_date"] = parsed.isoformat()
+                    messages.append(message(read[1], value=read[2]))
+                    if read[1] == "date_unreadable":
+                        review = True
+                    else:
+                        result.status = INVALID
             elif kind == _STATUS:
                 status = self.statuses.get(value, _MISSING)
                 if status is _MISSING:
@@ -448,6 +459,17 @@ class RowAnalyser:
         result.messages = messages
         if review and result.status != INVALID:
             result.status = NEEDS_REVIEW
+
+    def _read_date(self, value) -> tuple:
+        """(ISO date, None, None) for a good date, else (None, message key, its value)."""
+        parsed = parse_date(value)
+        if parsed is None:
+            return None, "date_unreadable", (_cell_text(value) or "")[:40]
+        if parsed > self.today:
+            return None, "date_future", parsed.isoformat()
+        if parsed < EARLIEST_DATE:
+            return None, "date_old", parsed.isoformat()
+        return parsed.isoformat(), None, None
 
     def _cut_long_cells(self, cells: list, messages: list) -> set:
         mapped = dict(self.columns)
