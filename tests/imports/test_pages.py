@@ -138,3 +138,12 @@ def test_the_api_uploads_and_reports(app, world, reference, client):
     assert data["rows"][0]["make"] == "Kalashnikov"
     other = client.get(f"/api/v1/imports/{world.ne_import_id}", headers=headers)
     assert other.status_code == 404
+
+
+def test_the_review_shows_whole_numbers_as_typed_not_as_decimals(app, world, reference, client, login_as):
+    actions = login_as(world["ML"].user("officer"))
+    upload(actions, messy_french_sheet())
+    import_ = finish_jobs()
+    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
+    assert "</small> 1</div>" in page
+    assert "</small> 1.0</div>" not in page
