@@ -385,6 +385,8 @@ class RowAnalyser:
                     text = clean.get(value)
                     if text is not None:
                         values[column] = text
+                        if text == value:
+                            cells[index] = text  # one string kept for a text the column repeats
                         continue
                     text = value.strip()
                     if not text.isascii():

@@ -257,6 +257,16 @@ def _json_cell(value):
     return str(value)
 
 
+def _json_cells(cells: list) -> list:
+    """The row's cells as JSON values: the list itself when they already are."""
+    for cell in cells:
+        kind = cell.__class__
+        if not (cell is None or kind is int or kind is float or kind is bool
+                or (kind is str and len(cell) <= MAX_CELL_CHARACTERS)):
+            return [_json_cell(cell) for cell in cells]
+    return cells
+
+
 def _stored_identification(found: dict | None, status: str) -> dict | None:
     if found is None:
         return None
@@ -294,21 +304,26 @@ def analyse_import(actor: User, import_: Import, on_batch: Callable[[Import], No
     import_.column_mapping = {str(index): name for index, name in analysis.mapping.items()}
     import_.progress_total = len(analysis.results)
     import_.progress_done = 0
+    counts = analysis.counts
     table = ImportRow.__table__
     results = analysis.results
     for start in range(0, len(results), STORE_BATCH):
         batch = results[start:start + STORE_BATCH]
+        # A stored row is let go at once: the sheet is never held twice (as results and
+        # as rows to insert).
+        results[start:start + STORE_BATCH] = [None] * len(batch)
         db.session.execute(insert(table), [{
             "import_id": import_.id, "row_number": result.row,
-            "cells": [_json_cell(cell) for cell in result.cells], "values": result.values,
+            "cells": _json_cells(result.cells), "values": result.values,
             "identification": _stored_identification(result.identification, result.status),
             "status": result.status, "messages": result.messages, "accepted": result.status == READY,
             "corrected": False, "weapon_id": None, "weapon_reference": None,
         } for result in batch])
         import_.progress_done = start + len(batch)
+        del batch
         if on_batch is not None:
             on_batch(import_)
-    import_.counts = analysis.counts
+    import_.counts = counts
     _move(import_, ImportStatus.REVIEW)
     remember_mapping(import_.agency_id, analysis.header.titles, analysis.mapping)
     record("import.analyse", "import", import_.id, {"counts": import_.counts}, user=actor)
