@@ -339,13 +339,13 @@ class RowAnalyser:
         from registry.weapons.serials import SerialState, detect_serial_state, serial_key
 
         results: list[RowResult] = []
+        self.keyed = []  # rows with a serial key, in order, filled by _parse
         first = self.header.row  # rows[first] is the first data row (Excel row first + 1)
         for offset, cells in enumerate(sheet.rows[first:]):
             result = RowResult(row=first + offset + 1, cells=cells)
             results.append(result)
             self._parse(result, cells, detect_serial_state, serial_key, SerialState)
-        self._identify(results)
-        self._find_duplicates(results, existing_keys)
+        self._find_duplicates(self.keyed, existing_keys)
         return results
 
     def _parse(self, result: RowResult, cells: list, detect_serial_state, serial_key, SerialState) -> None:
@@ -454,13 +454,19 @@ class RowAnalyser:
                 state = SerialState.UNREADABLE
             values["serial_state"] = state.value
             values["serial_key"] = key
-        if not (raw_serial or values.get("raw_make") or values.get("raw_model") or values.get("raw_type")):
+        spelling = (values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"),
+                    values.get("raw_type"))
+        if not (raw_serial or spelling[0] or spelling[1] or spelling[3]):
             messages.append(message("nothing"))
             result.status = INVALID
         result.values = values
         result.messages = messages
         if review and result.status != INVALID:
             result.status = NEEDS_REVIEW
+        if self.identifier is not None:
+            self._identify(result, spelling)
+        if values["serial_key"]:
+            self.keyed.append(result)
 
     def _read_date(self, value) -> tuple:
         """(ISO date, None, None) for a good date, else (None, message key, its value)."""
@@ -499,38 +505,29 @@ class RowAnalyser:
                 return self.title(index)
         return name
 
-    def _identify(self, results: list[RowResult]) -> None:
-        if self.identifier is None:
-            return
-        cache = self.identifications
-        for result in results:
-            if result.status == SKIPPED:
-                continue
-            values = result.values
-            spelling = (values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"),
-                        values.get("raw_type"))
-            found = cache.get(spelling)
-            if found is None:
-                if any(spelling):
-                    found = self.identifier.identify(*spelling).to_dict()
-                else:
-                    found = {"make": None, "model": None, "calibre": None, "type": None,
-                             "make_id": None, "model_id": None, "calibre_id": None, "type_id": None,
-                             "confidence": {}, "method": "none", "methods": {}, "suggestions": [],
-                             "needs_review": False}
-                cache[spelling] = found
-            result.identification = found
-            if found.get("needs_review") and result.status == READY:
-                result.status = NEEDS_REVIEW
-                result.messages.append(message("identification"))
+    def _identify(self, result: RowResult, spelling: tuple) -> None:
+        """Each distinct (make, model, calibre, type) spelling is identified once."""
+        found = self.identifications.get(spelling)
+        if found is None:
+            if any(spelling):
+                found = self.identifier.identify(*spelling).to_dict()
+            else:
+                found = {"make": None, "model": None, "calibre": None, "type": None,
+                         "make_id": None, "model_id": None, "calibre_id": None, "type_id": None,
+                         "confidence": {}, "method": "none", "methods": {}, "suggestions": [],
+                         "needs_review": False}
+            self.identifications[spelling] = found
+        result.identification = found
+        if found.get("needs_review") and result.status == READY:
+            result.status = NEEDS_REVIEW
+            result.messages.append(message("identification"))
 
-    def _find_duplicates(self, results: list[RowResult], existing_keys) -> None:
+    def _find_duplicates(self, keyed: list[RowResult], existing_keys) -> None:
+        """`keyed`: the rows (not skipped) with a serial key, in order."""
         from registry.weapons.serials import is_short
 
         seen: dict[tuple, int] = {}
         plain_makes: dict = {}
-        keyed = [result for result in results
-                 if result.status != SKIPPED and result.values.get("serial_key")]
         existing: set = set()
         if existing_keys is not None and keyed:
             existing = existing_keys({result.values["serial_key"] for result in keyed})
