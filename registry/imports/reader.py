@@ -381,20 +381,24 @@ def _collect(name: str, rows: Iterator[list], max_rows: int, start_column: int =
     sheet = Sheet(name=name)
     pending_empty = 0
     padding = [None] * start_column
+    limit = max_rows + 100
+    kept = sheet.rows
+    keep = kept.append
     for raw in rows:
-        cells = [None if value == "" else value for value in raw[:MAX_COLUMNS]]
+        cells = [None if value == "" else value for value in
+                 (raw if len(raw) <= MAX_COLUMNS else raw[:MAX_COLUMNS])]
         while cells and cells[-1] is None:
             cells.pop()
         if not cells:
             pending_empty += 1
             continue
-        if len(sheet.rows) + pending_empty >= max_rows + 100:
+        if len(kept) + pending_empty >= limit:
             sheet.truncated = True
             break
         if pending_empty:
-            sheet.rows.extend([] for _ in range(pending_empty))
+            kept.extend([] for _ in range(pending_empty))
             pending_empty = 0
-        sheet.rows.append(padding + cells if start_column else cells)
+        keep(padding + cells if start_column else cells)
     sheet.trailing_empty = pending_empty
     return sheet
 
