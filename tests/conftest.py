@@ -191,3 +191,25 @@ def login_as(client, actions):
         return actions
 
     return login
+
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_jobs_queue(app):
+    """The RQ queue on the test Redis (CI runs one on 127.0.0.1:6379), emptied before and
+    after; the test is skipped, saying so, only when no Redis answers."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from registry import jobs
+
+    try:
+        Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+    except RedisConnectionError:
+        pytest.skip(f"Redis unreachable at {TEST_REDIS_URL}")
+    queue = jobs.queue(TEST_REDIS_URL)
+    queue.empty()
+    yield queue
+    queue.empty()

@@ -1,7 +1,6 @@
 """Analysis and commit as background jobs: in a thread of the process (embedded default)
 and on an RQ queue in Redis (production), with progress, failure and cancellation."""
 
-import os
 
 import pytest
 from sqlalchemy import func, select
@@ -11,9 +10,8 @@ from registry.extensions import db
 from registry.imports import service
 from registry.imports.jobs import start_analysis_job, start_commit_job
 from registry.imports.models import Import, ImportRow, ImportStatus
+from tests.conftest import TEST_REDIS_URL
 from tests.imports.sheets import messy_french_sheet, workbook, write
-
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def uploaded(world, tmp_path, content=None):
@@ -77,19 +75,9 @@ def test_a_running_analysis_can_be_cancelled(app, world, reference, tmp_path):
 
 
 @pytest.fixture
-def redis_queue(app):
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    try:
-        Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
-    except RedisConnectionError:
-        pytest.skip(f"Redis unreachable at {TEST_REDIS_URL}")
+def redis_queue(app, redis_jobs_queue):
     app.config["REDIS_URL"] = TEST_REDIS_URL
-    queue = jobs.queue(TEST_REDIS_URL)
-    queue.empty()
-    yield queue
-    queue.empty()
+    yield redis_jobs_queue
     app.config["REDIS_URL"] = None
 
 

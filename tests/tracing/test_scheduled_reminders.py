@@ -1,34 +1,22 @@
 """The job worker schedules `tracing.remind` on its own: once per interval across all
 workers (a Redis key is the lock), and running it notifies overdue requests."""
 
-import os
 
 import pytest
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import SimpleWorker
 
 from registry import jobs
+from tests.conftest import TEST_REDIS_URL
 from tests.tracing.helpers import sent_trace
 from tests.tracing.test_deadlines import make_late, overdue_notifications
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
 
 @pytest.fixture
-def redis_queue(app):
-    try:
-        Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
-    except RedisConnectionError:
-        pytest.skip(f"Redis unreachable at {TEST_REDIS_URL}")
-    queue = jobs.queue(TEST_REDIS_URL)
-    queue.empty()
-    queue.connection.delete("registry:periodic:tracing.remind")
+def redis_queue(redis_jobs_queue):
+    redis_jobs_queue.connection.delete("registry:periodic:tracing.remind")
     jobs._load_job_modules()
-    yield queue
-    queue.empty()
-    queue.connection.delete("registry:periodic:tracing.remind")
-
+    yield redis_jobs_queue
+    redis_jobs_queue.connection.delete("registry:periodic:tracing.remind")
 
 def test_the_worker_enqueues_reminders_once_per_interval_and_they_notify(
         app, world, ivory_coast, rifle, redis_queue):
