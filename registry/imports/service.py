@@ -8,12 +8,26 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Enum,
+    Select,
+    String,
+    case,
+    cast,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 
 from registry.audit.service import record
 from registry.auth.models import Agency, User
@@ -24,6 +38,7 @@ from registry.imports.headers import FIELDS, HeaderMatch, apply_mapping, find_he
 from registry.imports.models import TRANSITIONS, Import, ImportMapping, ImportRow, ImportStatus
 from registry.imports.reader import ImportRefused, Spreadsheet, open_spreadsheet
 from registry.imports.rows import (
+    COUNTRY_COLUMNS,
     DUPLICATE,
     INVALID,
     MAX_CELL_CHARACTERS,
@@ -31,6 +46,7 @@ from registry.imports.rows import (
     READY,
     SKIPPED,
     STATUSES,
+    TEXT_COLUMNS,
     CountryNames,
     RowAnalyser,
     RowResult,
@@ -38,7 +54,7 @@ from registry.imports.rows import (
 )
 
 STORE_BATCH = 5000
-COMMIT_BATCH = 1000
+COMMIT_BATCH = 5000
 
 
 class ImportCancelled(Exception):
@@ -521,58 +537,98 @@ def start_commit(actor: User, import_: Import, skip_approval: bool = False) -> I
     return import_
 
 
-def weapon_fields(row_id: int, values: dict, identification: dict | None) -> dict:
-    """The Weapon columns an import row becomes."""
-    fields = {key: value for key, value in values.items()}
-    if fields.get("event_date"):
-        fields["event_date"] = date.fromisoformat(fields["event_date"])
-    found = identification or {}
-    fields.update(
-        make_id=found.get("make_id"), model_id=found.get("model_id"), calibre_id=found.get("calibre_id"),
-        type_id=found.get("type_id"), identification_method=found.get("method"),
-        identification_confidence=found.get("confidence"), import_row_id=row_id)
-    return fields
+# Import row values -> the Weapon columns they fill (the keys RowAnalyser and correct_row write).
+VALUE_COLUMNS = tuple(sorted({column for column, _length in TEXT_COLUMNS.values()} | set(COUNTRY_COLUMNS.values())
+                             | {"event_date", "status", "serial_state", "serial_key"}))
+# Keys of an import row's identification -> Weapon columns.
+IDENTIFICATION_COLUMNS = {"make_id": "make_id", "model_id": "model_id", "calibre_id": "calibre_id",
+                          "type_id": "type_id", "method": "identification_method",
+                          "confidence": "identification_confidence"}
+
+
+def _pending_rows(import_id: int):
+    """The conditions of an accepted row of the import not yet linked to its record."""
+    table = ImportRow.__table__
+    return table.c.import_id == import_id, table.c.accepted.is_(True), table.c.weapon_id.is_(None)
+
+
+def _link_rows(import_id: int, *where) -> None:
+    """Link the import's unlinked rows that have a record to it, in one UPDATE ... FROM
+    (through the unique weapon.import_row_id)."""
+    from registry.weapons.models import Weapon
+
+    table, weapon = ImportRow.__table__, Weapon.__table__
+    db.session.execute(
+        update(table).where(table.c.import_id == import_id, table.c.weapon_id.is_(None),
+                            weapon.c.import_row_id == table.c.id, *where)
+        .values(weapon_id=weapon.c.id, weapon_reference=weapon.c.reference),
+        execution_options={"synchronize_session": False})
+
+
+def weapon_source(import_id: int, low: int, high: int) -> Select:
+    """The Weapon columns of the import's pending rows with ids from `low` to `high`, read
+    out of their JSON by the database, numbered by `ordinal` in id order: the source of
+    create_weapons_from_select."""
+    from registry.weapons.models import Weapon
+
+    table, weapon = ImportRow.__table__, Weapon.__table__
+    # The rows are numbered apart, on their ids alone: a sort of narrow rows, in memory.
+    numbered = select(table.c.id.label("row_id"), func.row_number().over(order_by=table.c.id).label("ordinal")) \
+        .where(*_pending_rows(import_id), table.c.id.between(low, high)).subquery("numbered")
+    rows = numbered.join(table, table.c.id == numbered.c.row_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # json_to_record parses each document once (->> would parse it once per key).
+        def value_type(name):
+            kind = weapon.c[name].type
+            return String() if isinstance(kind, Enum) else kind
+
+        values = func.json_to_record(table.c["values"]).table_valued(
+            *(column(name, value_type(name)) for name in VALUE_COLUMNS)).render_derived("v", with_types=True)
+        document = table.c.identification
+        found = func.json_to_record(case((func.json_typeof(document) == "object", document),
+                                         else_=cast(literal("{}"), JSON))).table_valued(
+            *(column(key, JSON() if key == "confidence" else weapon.c[name].type)
+              for key, name in IDENTIFICATION_COLUMNS.items())).render_derived("i", with_types=True)
+        columns = [values.c[name].label(name) for name in VALUE_COLUMNS]
+        columns += [found.c[key].label(name) for key, name in IDENTIFICATION_COLUMNS.items()]
+        return (select(table.c.id.label("import_row_id"), *columns, numbered.c.ordinal)
+                .select_from(rows).join(values, true()).join(found, true()))
+    columns = [func.json_extract(table.c["values"], f'$."{name}"').label(name) for name in VALUE_COLUMNS]
+    columns += [func.json_extract(table.c.identification, f'$."{key}"').label(name)
+                for key, name in IDENTIFICATION_COLUMNS.items()]
+    return select(table.c.id.label("import_row_id"), *columns, numbered.c.ordinal).select_from(rows)
 
 
 def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], None] | None = None) -> Import:
     """Write every accepted row as a weapon record, by batches, with the hit check.
 
-    Idempotent: a row whose record exists (weapon.import_row_id is unique) is not written
-    again, so running it again after an interruption at any point finishes the work
-    without losing or doubling a row. `on_batch(import_)` runs after each batch (a job
-    commits there)."""
-    from registry.weapons.service import create_weapons_bulk
+    Each batch is a few set-based statements whatever its size: the rows' ids are read,
+    the records are written from the rows by one INSERT ... SELECT (create_weapons_from_select)
+    and the rows are linked to them by one UPDATE. Idempotent: a row whose record exists
+    (weapon.import_row_id is unique) is not written again, so running it again after an
+    interruption at any point finishes the work without losing or doubling a row.
+    `on_batch(import_)` runs after each batch (a job commits there)."""
+    from registry.weapons.service import create_weapons_from_select
 
     if import_.status != ImportStatus.COMMITTING:
         start_commit(actor, import_)
     agency = db.session.get(Agency, import_.agency_id)
     table = ImportRow.__table__
+    # Rows whose record was written but not linked (none, unless the tables were changed
+    # by hand) are linked first, so that no record is written twice.
+    _link_rows(import_.id)
     last_id = 0
     while True:
-        batch = db.session.execute(
-            select(ImportRow.id, ImportRow.values, ImportRow.identification, ImportRow.weapon_id)
-            .where(ImportRow.import_id == import_.id, ImportRow.accepted.is_(True), ImportRow.id > last_id)
-            .order_by(ImportRow.id).limit(COMMIT_BATCH)).all()
-        if not batch:
+        ids = list(db.session.scalars(select(table.c.id).where(*_pending_rows(import_.id), table.c.id > last_id)
+                                      .order_by(table.c.id).limit(COMMIT_BATCH)))
+        if not ids:
             break
-        last_id = batch[-1].id
-        pending = [row for row in batch if row.weapon_id is None]
-        if not pending:
-            continue
-        create_weapons_bulk(actor, agency, [
-            weapon_fields(row.id, row.values, row.identification) for row in pending])
-        # One set-based statement per batch links the rows to their records (through the
-        # unique weapon.import_row_id), instead of one UPDATE per row.
-        from registry.weapons.models import Weapon
-
-        weapon = Weapon.__table__
-        db.session.execute(
-            update(table).where(table.c.id.in_([row.id for row in pending])).values(
-                weapon_id=select(weapon.c.id).where(weapon.c.import_row_id == table.c.id).scalar_subquery(),
-                weapon_reference=select(weapon.c.reference).where(
-                    weapon.c.import_row_id == table.c.id).scalar_subquery()),
-            execution_options={"synchronize_session": False})
-        import_.progress_done = (import_.progress_done or 0) + len(pending)
+        low, high = ids[0], ids[-1]
+        last_id = high
+        create_weapons_from_select(actor, agency, weapon_source(import_.id, low, high), len(ids),
+                                   details={"import": import_.id, "import_rows": [low, high]})
+        _link_rows(import_.id, table.c.id.between(low, high))
+        import_.progress_done = (import_.progress_done or 0) + len(ids)
         if on_batch is not None:
             on_batch(import_)
     _move(import_, ImportStatus.COMMITTED)

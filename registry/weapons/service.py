@@ -11,7 +11,21 @@ from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
-from sqlalchemy import Integer, String, insert, literal, null, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from registry.audit.service import record
@@ -184,7 +198,13 @@ def identification_fields(country_code: str, make, model, calibre, type_) -> dic
 
 
 def reserve_references(country_code: str, count: int, year: int | None = None) -> list[str]:
-    """`count` new public references (ML-2026-000123), unique under concurrent writers.
+    """`count` new public references (ML-2026-000123), unique under concurrent writers."""
+    year, first = reserve_numbers(country_code, count, year)
+    return [f"{country_code}-{year}-{number:06d}" for number in range(first, first + count)]
+
+
+def reserve_numbers(country_code: str, count: int, year: int | None = None) -> tuple[int, int]:
+    """(year, first number) of a block of `count` reference numbers of the country.
 
     `UPDATE ... SET last = last + count RETURNING last` locks the counter row until the
     transaction ends (SQLite: the write lock; PostgreSQL: the row lock). The first number
@@ -208,8 +228,7 @@ def reserve_references(country_code: str, count: int, year: int | None = None) -
             last = count
         except IntegrityError:
             last = db.session.execute(increment).scalar_one()
-    first = last - count + 1
-    return [f"{country_code}-{year}-{number:06d}" for number in range(first, last + 1)]
+    return year, last - count + 1
 
 
 # --- Create, edit, delete ----------------------------------------------------------------
@@ -329,101 +348,105 @@ def existing_serial_keys(country_code: str, keys: set[str]) -> set[tuple[str, in
 
 
 BULK_COLUMNS = set(EDITABLE_FIELDS) | set(IDENTIFIED_FIELDS) | {"import_row_id", "serial_key"}
+MAX_ID_RUNS = 32  # beyond this many runs of consecutive ids, a batch is named by an IN list
 
 
-def create_weapons_bulk(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tuple[int, str]]:
-    """Create the records of an import for `agency`: {import_row_id: (weapon_id, reference)}.
+def id_condition(column, ids: list[int]):
+    """`column` among `ids`, as a few BETWEEN ranges: the ids one INSERT returns follow each
+    other (unless another writer took numbers in between), and a range costs one parameter
+    pair where an IN list costs one per id."""
+    ordered = sorted(ids)
+    runs: list[list[int]] = []
+    for value in ordered:
+        if runs and value == runs[-1][1] + 1:
+            runs[-1][1] = value
+        else:
+            runs.append([value, value])
+    if len(runs) > MAX_ID_RUNS:
+        return column.in_(ordered)
+    return or_(*(column.between(low, high) for low, high in runs))
 
-    Rows are dicts of Weapon columns, each with its import_row_id; rows whose
-    import_row_id already has a record are skipped (a second commit creates nothing) and
-    answered with that record. Inserts by batches (executemany), with references reserved
-    in one block per batch, one audit event per batch and the hit check on the batch.
+
+def _padded_number(number, dialect_name: str):
+    """The SQL of f"{number:06d}" on this database."""
+    if dialect_name == "sqlite":
+        return func.printf("%06d", number)
+    text = cast(number, String)
+    return case((number < 1_000_000, func.lpad(text, 6, "0")), else_=text)
+
+
+def create_weapons_from_select(actor: User, agency: Agency, source: Select, count: int,
+                               details: dict | None = None) -> list[int]:
+    """Create `count` records of `agency` from `source` in one INSERT ... SELECT, so that no
+    value passes through Python and the statements do not grow with the rows: the path
+    of an import's commit.
+
+    `source` selects Weapon columns by name (among BULK_COLUMNS, `status` and
+    `serial_state` included) and `ordinal`, numbering its rows 1 to `count`, which orders
+    the block of references reserved for them. Writes the history rows, one audit event
+    (with `details`) and runs the hit check. Answers the new records' ids.
     """
     if not actor.can(Permission.IMPORT_RECORDS) or actor.agency.country_code != agency.country_code:
         raise NotAllowed(_l("Your role does not allow importing records for this agency."))
-    result: dict[int, tuple[int, str]] = {}
-    for start in range(0, len(rows), BULK_BATCH_SIZE):
-        result.update(_create_batch(actor, agency, rows[start:start + BULK_BATCH_SIZE]))
-    return result
-
-
-def _insert_weapons(values: list[dict]) -> dict[int, int]:
-    """Insert the rows; {import_row_id: weapon id}.
-
-    PostgreSQL (psycopg): one COPY, each value passed through its column type's bind
-    processor (the same conversion as an INSERT), then the ids read back by import row.
-    A multi-row INSERT there would spend its time in psycopg's parsing of the tens of
-    thousands of placeholders, and a plain executemany sends one statement per row.
-    Elsewhere: multi-row INSERTs (insertmanyvalues, grouped because of RETURNING) that
-    return the ids with their import rows.
-    """
-    weapon = Weapon.__table__
-    connection = db.session.connection()
-    dialect = connection.dialect
-    if dialect.name != "postgresql" or dialect.driver != "psycopg":
-        return dict(connection.execute(
-            insert(weapon).returning(weapon.c.import_row_id, weapon.c.id), values).all())
-    columns = [column for column in weapon.columns if column.name in values[0] and column.name != "id"]
-    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
-    quote = dialect.identifier_preparer
-    copy_sql = (f"COPY {quote.format_table(weapon)} "
-                f"({', '.join(quote.format_column(column) for column in columns)}) FROM STDIN")
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for value in values:
-            copy.write_row([process(value[column.name]) if process else value[column.name]
-                            for column, process in zip(columns, processors, strict=True)])
-    row_ids = [value["import_row_id"] for value in values]
-    ids: dict[int, int] = {}
-    for start in range(0, len(row_ids), IN_CHUNK):
-        ids.update(connection.execute(select(weapon.c.import_row_id, weapon.c.id).where(
-            weapon.c.import_row_id.in_(row_ids[start:start + IN_CHUNK]))).all())
-    return ids
-
-
-def _create_batch(actor: User, agency: Agency, rows: list[dict]) -> dict[int, tuple[int, str]]:
-    row_ids = [row["import_row_id"] for row in rows]
-    result = {row_id: (weapon_id, reference) for row_id, weapon_id, reference in db.session.execute(
-        select(Weapon.import_row_id, Weapon.id, Weapon.reference).where(Weapon.import_row_id.in_(row_ids))
-    )}
-    fresh = [row for row in rows if row["import_row_id"] not in result]
-    if not fresh:
-        return result
+    if count <= 0:
+        return []
+    rows = source.subquery("source")
+    names = [column.name for column in rows.c if column.name != "ordinal"]
+    unknown = set(names) - BULK_COLUMNS
+    if unknown or not {"status", "serial_state"} <= set(names):
+        raise ValueError(f"a bulk source needs status and serial_state, and no other column: {sorted(unknown)}")
+    dialect_name = db.session.get_bind().dialect.name
+    year, first = reserve_numbers(agency.country_code, count)
+    prefix = f"{agency.country_code}-{year}-"
     now = utcnow()
-    references = reserve_references(agency.country_code, len(fresh))
-    values = []
-    for row, reference in zip(fresh, references, strict=True):
-        unknown = set(row) - BULK_COLUMNS
-        if unknown:
-            raise DomainError(_l("Unknown field: %(name)s.", name=sorted(unknown)[0]))
-        value = dict.fromkeys(BULK_COLUMNS) | row
-        state = value["serial_state"] or detect_serial_state(value["raw_serial"])
-        value["serial_state"] = SerialState(state)
-        if value["serial_key"] is None and value["serial_state"] is SerialState.READABLE:
-            value["serial_key"] = serial_key(value["raw_serial"])
-        value["status"] = WeaponStatus(value["status"])
-        value["sharing"] = Sharing(value["sharing"] or Sharing.NATIONAL)
-        value.update(reference=reference, agency_id=agency.id, country_code=agency.country_code,
-                     created_by_id=actor.id, created_at=now, updated_by_id=actor.id, updated_at=now,
-                     version=1, deleted_at=None, deleted_reason=None)
-        values.append(value)
-    ids = _insert_weapons(values)
+    filled = {
+        "reference": literal(prefix, String).concat(_padded_number(rows.c.ordinal + (first - 1), dialect_name)),
+        "agency_id": literal(agency.id, Integer), "country_code": literal(agency.country_code, String),
+        "created_by_id": literal(actor.id, Integer), "created_at": literal(now, UTCDateTime),
+        "updated_by_id": literal(actor.id, Integer), "updated_at": literal(now, UTCDateTime),
+        "version": literal(1, Integer),
+    }
+    if "sharing" not in names:
+        filled["sharing"] = literal(Sharing.NATIONAL.value, String)
     weapon = Weapon.__table__
-    # The history rows in one INSERT ... SELECT: no parameter, no statement per row.
+    ids = list(db.session.execute(
+        insert(weapon).from_select(names + list(filled), select(*(rows.c[name] for name in names),
+                                                                  *filled.values()))
+        .returning(weapon.c.id)).scalars())
+    if len(ids) != count:
+        raise RuntimeError(f"{count} records were expected from the bulk source, {len(ids)} were written")
+    batch = id_condition(weapon.c.id, ids)
+    # The history rows in one INSERT ... SELECT as well.
     change = WeaponChange.__table__
     db.session.execute(insert(change).from_select(
         ["weapon_id", "user_id", "changed_at", "version", "field", "old_value", "new_value"],
         select(weapon.c.id, literal(actor.id, Integer), literal(now, UTCDateTime), literal(1, Integer),
-               literal("record", String), null(), literal("created", String))
-        .where(weapon.c.id.in_(list(ids.values())))))
-    for value in values:
-        result[value["import_row_id"]] = (ids[value["import_row_id"]], value["reference"])
+               literal("record", String), null(), literal("created", String)).where(batch)))
     record("weapon.bulk_create", "agency", agency.id,
-           {"count": len(values), "first": references[0], "last": references[-1],
-            "import_rows": [min(row_ids), max(row_ids)]}, user=actor, agency_id=agency.id)
-    # The hit check reads the new records' columns from what was inserted: no record is loaded.
-    check_hits(actor, [HitKey(ids[value["import_row_id"]], *(value[name] for name in HitKey._fields[1:]))
-                       for value in values])
-    return result
+           {"count": count, "first": f"{prefix}{first:06d}", "last": f"{prefix}{first + count - 1:06d}",
+            **(details or {})}, user=actor, agency_id=agency.id)
+    _check_new_records(actor, ids)
+    return ids
+
+
+def _check_new_records(actor: User, ids: list[int]) -> list[Hit]:
+    """The hit check of records just written in bulk: one query finds the few serial keys
+    that another state's live record shares (wanted on either side), and only the new
+    records with those keys go through check_hits."""
+    new, other = Weapon.__table__.alias("new"), Weapon.__table__.alias("other")
+    keys = list(db.session.scalars(
+        select(new.c.serial_key).distinct()
+        .join(other, other.c.serial_key == new.c.serial_key)
+        .where(id_condition(new.c.id, ids), new.c.serial_key.is_not(None), new.c.deleted_at.is_(None),
+               other.c.country_code != new.c.country_code, other.c.deleted_at.is_(None),
+               or_(other.c.status.in_(WANTED_STATUSES), new.c.status.in_(WANTED_STATUSES)))))
+    if not keys:
+        return []
+    found: list[HitKey] = []
+    for start in range(0, len(keys), IN_CHUNK):
+        found.extend(HitKey(*row) for row in db.session.execute(select(*HIT_KEY_COLUMNS).where(
+            id_condition(Weapon.id, ids), Weapon.serial_key.in_(keys[start:start + IN_CHUNK]))))
+    return check_hits(actor, found)
 
 
 # --- Hits ---------------------------------------------------------------------------------

@@ -2,12 +2,22 @@
 interrupted part-way and run again."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
-from registry.extensions import db
+from registry.audit.models import AuditEvent
+from registry.extensions import db, utcnow
 from registry.imports import service
 from registry.imports.models import ImportRow, ImportStatus
-from registry.weapons.models import Weapon
+from registry.weapons.models import (
+    Hit,
+    ReferenceCounter,
+    Sharing,
+    Weapon,
+    WeaponChange,
+    WeaponStatus,
+)
+from registry.weapons.serials import SerialState
+from registry.weapons.service import create_weapon
 from tests.imports.sheets import workbook, write
 
 
@@ -15,15 +25,15 @@ class Interrupted(Exception):
     pass
 
 
-def many_rows(count: int) -> bytes:
+def many_rows(count: int, prefix: str = "SN") -> bytes:
     rows = [["Marque", "Modèle", "N° de série", "Date de saisie"]]
-    rows += [["Beretta", "92", f"SN-{number:05d}", "12/03/2024"] for number in range(count)]
+    rows += [["Beretta", "92", f"{prefix}-{number:05d}", "12/03/2024"] for number in range(count)]
     return workbook(rows)
 
 
-def analysed_import(world, tmp_path, count=25):
+def analysed_import(world, tmp_path, count=25, prefix="SN"):
     officer = world["ML"].user("officer")
-    path = write(tmp_path, "lot.xlsx", many_rows(count))
+    path = write(tmp_path, "lot.xlsx", many_rows(count, prefix))
     import_ = service.upload_import(officer, path, "lot.xlsx")
     service.analyse_import(officer, import_)
     db.session.commit()
@@ -104,3 +114,104 @@ def test_another_agency_cannot_commit_the_import(app, world, reference, tmp_path
     _officer, import_ = analysed_import(world, tmp_path, count=2)
     with pytest.raises(service.NotAllowed):
         service.commit_import(world["NE"].user("officer"), import_)
+
+
+def _statements_of(function) -> list[str]:
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        function()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return statements
+
+
+def test_the_commit_sends_as_many_statements_for_200_rows_as_for_20(app, world, reference, tmp_path):
+    counted = []
+    for count in (5, 20, 200):  # the first also makes the year's reference counter
+        (tmp_path / str(count)).mkdir()
+        officer, import_ = analysed_import(world, tmp_path / str(count), count=count, prefix=f"N{count}")
+        counted.append(len(_statements_of(lambda officer=officer, import_=import_: service.commit_import(
+            officer, import_))))
+        assert len(imported_weapons(import_)) == count
+    assert counted[1] == counted[2] and counted[2] < 40, counted  # no statement per row
+
+
+def test_committed_records_hold_what_the_sheet_said(app, world, reference, tmp_path):
+    officer = world["ML"].user("officer")
+    rows = [["Marque", "Modèle", "N° de série", "Calibre", "Type d'arme", "Pays de fabrication",
+             "Date de saisie", "Lieu de saisie", "Référence dossier", "Statut", "Observations"],
+            ["Kalachnikov", "AK 47", "AB-123456", "7,62x39", "Fusil d'assaut", "Russie", "12/03/2024",
+             "Ségou", "PV 12/2024", "Volée", "crosse cassée"],
+            ["Beretta", "92", "limé", "9mm", "Pistolet", None, "2024-01-05", "Kayes", None, "Saisie", None]]
+    path = write(tmp_path, "lot.xlsx", workbook(rows))
+    import_ = service.upload_import(officer, path, "lot.xlsx")
+    service.analyse_import(officer, import_)
+    service.set_accepted(officer, import_, None, True, status="needs_review")
+    service.commit_import(officer, import_)
+    db.session.commit()
+    first, second = db.session.scalars(select(Weapon).where(Weapon.import_row_id.is_not(None))
+                                       .order_by(Weapon.import_row_id)).all()
+    assert (first.raw_make, first.raw_model, first.raw_serial, first.serial_key) == (
+        "Kalachnikov", "AK 47", "AB-123456", "AB123456")
+    assert first.make.name == "Kalashnikov" and first.model is not None and first.calibre is not None
+    assert first.type_id is not None and set(first.identification_confidence) >= {"make", "model"}
+    assert first.identification_method
+    assert (first.manufacture_country_code, first.event_date.isoformat(), first.event_town,
+            first.case_reference, first.notes) == ("RU", "2024-03-12", "Ségou", "PV 12/2024", "crosse cassée")
+    assert first.status is WeaponStatus.STOLEN and first.sharing is Sharing.NATIONAL
+    assert first.agency_id == world["ML"].agency.id and first.country_code == "ML"
+    assert first.created_by_id == officer.id and first.version == 1
+    assert second.serial_state is SerialState.OBLITERATED and second.serial_key is None
+    assert second.status is WeaponStatus.SEIZED and second.event_date.isoformat() == "2024-01-05"
+    year = first.created_at.year
+    assert [first.reference, second.reference] == [f"ML-{year}-000001", f"ML-{year}-000002"]
+    history = db.session.scalars(select(WeaponChange).where(WeaponChange.weapon_id.in_([first.id, second.id]))).all()
+    assert sorted((change.weapon_id, change.new_value) for change in history) == [
+        (first.id, "created"), (second.id, "created")]
+    created = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "weapon.bulk_create")).one()
+    assert created.details["count"] == 2 and created.details["import"] == import_.id
+    linked = dict(db.session.execute(select(ImportRow.weapon_id, ImportRow.weapon_reference)
+                                     .where(ImportRow.import_id == import_.id, ImportRow.weapon_id.is_not(None))).all())
+    assert linked == {first.id: first.reference, second.id: second.reference}
+
+
+def test_the_commit_runs_the_hit_check(app, world, reference, tmp_path):
+    wanted = create_weapon(world["BF"].user("officer"), status="stolen", sharing="all", raw_make="Beretta",
+                           raw_serial="SN-00007")
+    officer, import_ = analysed_import(world, tmp_path, count=10)
+    service.commit_import(officer, import_)
+    db.session.commit()
+    hit = db.session.scalars(select(Hit).where(Hit.hit_weapon_id == wanted.id)).one()
+    assert db.session.get(Weapon, hit.source_weapon_id).raw_serial == "SN-00007"
+
+
+def test_a_record_written_but_not_linked_is_linked_not_written_again(app, world, reference, tmp_path):
+    officer, import_ = analysed_import(world, tmp_path, count=3)
+    service.commit_import(officer, import_)
+    db.session.commit()
+    db.session.execute(update(ImportRow).where(ImportRow.import_id == import_.id)
+                       .values(weapon_id=None, weapon_reference=None))
+    import_.status = ImportStatus.COMMITTING
+    db.session.commit()
+    service.commit_import(officer, import_)
+    db.session.commit()
+    assert len(imported_weapons(import_)) == 3
+    assert db.session.scalar(select(func.count()).where(ImportRow.import_id == import_.id,
+                                                        ImportRow.weapon_id.is_not(None))) == 3
+
+
+def test_references_past_a_million_keep_every_digit(app, world, reference, tmp_path):
+    year = utcnow().year
+    db.session.add(ReferenceCounter(country_code="ML", year=year, last=999_998))
+    db.session.commit()
+    officer, import_ = analysed_import(world, tmp_path, count=3)
+    service.commit_import(officer, import_)
+    db.session.commit()
+    references = db.session.scalars(select(Weapon.reference).where(Weapon.import_row_id.is_not(None))
+                                    .order_by(Weapon.import_row_id)).all()
+    assert references == [f"ML-{year}-999999", f"ML-{year}-1000000", f"ML-{year}-1000001"]
