@@ -4,11 +4,12 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from registry.auth.models import enum_column
 from registry.extensions import UTCDateTime, db, utcnow
+from registry.weapons.models import Weapon
 
 
 class ImportStatus(enum.StrEnum):
@@ -121,8 +122,13 @@ class ImportRow(db.Model):
     messages: Mapped[list] = mapped_column(JSON, default=list)
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
-    weapon_id: Mapped[int | None] = mapped_column(Integer)
-    weapon_reference: Mapped[str | None] = mapped_column(String(32))
+    # The record a committed row became is the one whose import_row_id names the row (a
+    # unique column): read from there, never copied here, so the two cannot disagree and
+    # the commit writes nothing back into its rows.
+    weapon_id: Mapped[int | None] = column_property(
+        select(Weapon.id).where(Weapon.import_row_id == id).correlate_except(Weapon).scalar_subquery())
+    weapon_reference: Mapped[str | None] = column_property(
+        select(Weapon.reference).where(Weapon.import_row_id == id).correlate_except(Weapon).scalar_subquery())
 
     import_file = relationship(Import)
 

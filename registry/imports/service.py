@@ -333,7 +333,7 @@ def analyse_import(actor: User, import_: Import, on_batch: Callable[[Import], No
             "cells": _json_cells(result.cells), "values": result.values,
             "identification": _stored_identification(result.identification, result.status),
             "status": result.status, "messages": result.messages, "accepted": result.status == READY,
-            "corrected": False, "weapon_id": None, "weapon_reference": None,
+            "corrected": False,
         } for result in batch])
         import_.progress_done = start + len(batch)
         del batch
@@ -529,11 +529,8 @@ def start_commit(actor: User, import_: Import, skip_approval: bool = False) -> I
     import_.status = ImportStatus.COMMITTING
     import_.committed_by_id = actor.id
     import_.error = None
-    import_.progress_total = db.session.scalar(select(func.count()).where(
-        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
-    import_.progress_done = db.session.scalar(select(func.count()).where(
-        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True),
-        ImportRow.weapon_id.is_not(None))) or 0
+    accepted, written = _commit_plan(import_.id)
+    import_.progress_total, import_.progress_done = len(accepted), len(written)
     return import_
 
 
@@ -546,35 +543,49 @@ IDENTIFICATION_COLUMNS = {"make_id": "make_id", "model_id": "model_id", "calibre
                           "confidence": "identification_confidence"}
 
 
-def _pending_rows(import_id: int):
-    """The conditions of an accepted row of the import not yet linked to its record."""
-    table = ImportRow.__table__
-    return table.c.import_id == import_id, table.c.accepted.is_(True), table.c.weapon_id.is_(None)
-
-
-def _link_rows(import_id: int, *where) -> None:
-    """Link the import's unlinked rows that have a record to it, in one UPDATE ... FROM
-    (through the unique weapon.import_row_id)."""
+def _commit_plan(import_id: int) -> tuple[list[int], set[int]]:
+    """The ids of the import's accepted rows, in order, and of those that have a record."""
     from registry.weapons.models import Weapon
 
     table, weapon = ImportRow.__table__, Weapon.__table__
-    db.session.execute(
-        update(table).where(table.c.import_id == import_id, table.c.weapon_id.is_(None),
-                            weapon.c.import_row_id == table.c.id, *where)
-        .values(weapon_id=weapon.c.id, weapon_reference=weapon.c.reference),
-        execution_options={"synchronize_session": False})
+    accepted = list(db.session.scalars(select(table.c.id).where(
+        table.c.import_id == import_id, table.c.accepted.is_(True)).order_by(table.c.id)))
+    written = set(db.session.scalars(select(weapon.c.import_row_id).join(
+        table, table.c.id == weapon.c.import_row_id).where(table.c.import_id == import_id,
+                                                            table.c.accepted.is_(True))))
+    return accepted, written
+
+
+def _batches(accepted: list[int], written: set[int], size: int):
+    """The accepted rows that have no record yet, as lists of at most `size` ids that hold
+    every accepted row from their first id to their last: a batch is named by its first
+    and last id."""
+    batch: list[int] = []
+    for row_id in accepted:
+        if row_id in written:
+            if batch:
+                yield batch
+            batch = []
+            continue
+        batch.append(row_id)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def weapon_source(import_id: int, low: int, high: int) -> Select:
-    """The Weapon columns of the import's pending rows with ids from `low` to `high`, read
-    out of their JSON by the database, numbered by `ordinal` in id order: the source of
-    create_weapons_from_select."""
+    """The Weapon columns of the import's accepted rows with ids from `low` to `high` (a
+    batch of _batches), read out of their JSON by the database, numbered by `ordinal` in
+    id order: the source of create_weapons_from_select."""
     from registry.weapons.models import Weapon
 
     table, weapon = ImportRow.__table__, Weapon.__table__
     # The rows are numbered apart, on their ids alone: a sort of narrow rows, in memory.
     numbered = select(table.c.id.label("row_id"), func.row_number().over(order_by=table.c.id).label("ordinal")) \
-        .where(*_pending_rows(import_id), table.c.id.between(low, high)).subquery("numbered")
+        .where(table.c.import_id == import_id, table.c.accepted.is_(True), table.c.id.between(low, high)) \
+        .subquery("numbered")
     rows = numbered.join(table, table.c.id == numbered.c.row_id)
     if db.session.get_bind().dialect.name == "postgresql":
         # json_to_record parses each document once (->> would parse it once per key).
@@ -602,33 +613,24 @@ def weapon_source(import_id: int, low: int, high: int) -> Select:
 def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], None] | None = None) -> Import:
     """Write every accepted row as a weapon record, by batches, with the hit check.
 
-    Each batch is a few set-based statements whatever its size: the rows' ids are read,
-    the records are written from the rows by one INSERT ... SELECT (create_weapons_from_select)
-    and the rows are linked to them by one UPDATE. Idempotent: a row whose record exists
-    (weapon.import_row_id is unique) is not written again, so running it again after an
-    interruption at any point finishes the work without losing or doubling a row.
+    Each batch is a few set-based statements whatever its size: the records are written
+    from the stored rows by one INSERT ... SELECT (create_weapons_from_select), each
+    naming its row in weapon.import_row_id. Idempotent: a row whose record exists (that
+    column is unique) is not written again, so running it again after an interruption at
+    any point finishes the work without losing or doubling a row.
     `on_batch(import_)` runs after each batch (a job commits there)."""
     from registry.weapons.service import create_weapons_from_select
 
     if import_.status != ImportStatus.COMMITTING:
         start_commit(actor, import_)
     agency = db.session.get(Agency, import_.agency_id)
-    table = ImportRow.__table__
-    # Rows whose record was written but not linked (none, unless the tables were changed
-    # by hand) are linked first, so that no record is written twice.
-    _link_rows(import_.id)
-    last_id = 0
-    while True:
-        ids = list(db.session.scalars(select(table.c.id).where(*_pending_rows(import_.id), table.c.id > last_id)
-                                      .order_by(table.c.id).limit(COMMIT_BATCH)))
-        if not ids:
-            break
-        low, high = ids[0], ids[-1]
-        last_id = high
-        create_weapons_from_select(actor, agency, weapon_source(import_.id, low, high), len(ids),
+    accepted, written = _commit_plan(import_.id)
+    import_.progress_total, import_.progress_done = len(accepted), len(written)
+    for batch in _batches(accepted, written, COMMIT_BATCH):
+        low, high = batch[0], batch[-1]
+        create_weapons_from_select(actor, agency, weapon_source(import_.id, low, high), len(batch),
                                    details={"import": import_.id, "import_rows": [low, high]})
-        _link_rows(import_.id, table.c.id.between(low, high))
-        import_.progress_done = (import_.progress_done or 0) + len(ids)
+        import_.progress_done += len(batch)
         if on_batch is not None:
             on_batch(import_)
     _move(import_, ImportStatus.COMMITTED)
