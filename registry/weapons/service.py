@@ -20,7 +20,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    null,
     or_,
     select,
     tuple_,
@@ -257,9 +256,7 @@ def create_weapon(actor: User, **fields) -> Weapon:
         updated_by_id=actor.id, updated_at=now, **cleaned,
     )
     db.session.add(weapon)
-    db.session.flush()
-    db.session.add(WeaponChange(weapon_id=weapon.id, user_id=actor.id, changed_at=now, version=1,
-                                field="record", old_value=None, new_value="created"))
+    db.session.flush()  # the history tab reads the creation from created_at and created_by
     record("weapon.create", "weapon", weapon.id, {"reference": weapon.reference}, user=actor)
     check_hits(actor, [weapon])
     return weapon
@@ -383,8 +380,9 @@ def create_weapons_from_select(actor: User, agency: Agency, source: Select, coun
 
     `source` selects Weapon columns by name (among BULK_COLUMNS, `status` and
     `serial_state` included) and `ordinal`, numbering its rows 1 to `count`, which orders
-    the block of references reserved for them. Writes the history rows, one audit event
-    (with `details`) and runs the hit check. Answers the new records' ids.
+    the block of references reserved for them. Writes one audit event (with `details`)
+    and runs the hit check. Answers the new records' ids. (A record's creation needs no
+    history row: its history shows created_at and created_by.)
     """
     if not actor.can(Permission.IMPORT_RECORDS) or actor.agency.country_code != agency.country_code:
         raise NotAllowed(_l("Your role does not allow importing records for this agency."))
@@ -415,31 +413,27 @@ def create_weapons_from_select(actor: User, agency: Agency, source: Select, coun
         .returning(weapon.c.id)).scalars())
     if len(ids) != count:
         raise RuntimeError(f"{count} records were expected from the bulk source, {len(ids)} were written")
-    batch = id_condition(weapon.c.id, ids)
-    # The history rows in one INSERT ... SELECT as well.
-    change = WeaponChange.__table__
-    db.session.execute(insert(change).from_select(
-        ["weapon_id", "user_id", "changed_at", "version", "field", "old_value", "new_value"],
-        select(weapon.c.id, literal(actor.id, Integer), literal(now, UTCDateTime), literal(1, Integer),
-               literal("record", String), null(), literal("created", String)).where(batch)))
     record("weapon.bulk_create", "agency", agency.id,
            {"count": count, "first": f"{prefix}{first:06d}", "last": f"{prefix}{first + count - 1:06d}",
             **(details or {})}, user=actor, agency_id=agency.id)
-    _check_new_records(actor, ids)
+    _check_new_records(actor, ids, agency.country_code)
     return ids
 
 
-def _check_new_records(actor: User, ids: list[int]) -> list[Hit]:
-    """The hit check of records just written in bulk: one query finds the few serial keys
-    that another state's live record shares (wanted on either side), and only the new
-    records with those keys go through check_hits."""
-    new, other = Weapon.__table__.alias("new"), Weapon.__table__.alias("other")
+def _check_new_records(actor: User, ids: list[int], country_code: str) -> list[Hit]:
+    """The hit check of records of `country_code` just written in bulk: one query finds
+    the few serial keys that another state's live record shares (wanted on either side),
+    looked up by the serial key index, and only the new records with those keys go
+    through check_hits."""
+    new = Weapon.__table__.alias("new")
+    batch = id_condition(new.c.id, ids)
+    keys_of_batch = select(new.c.serial_key).where(batch, new.c.serial_key.is_not(None))
+    keys_of_wanted = keys_of_batch.where(new.c.status.in_(WANTED_STATUSES))
     keys = list(db.session.scalars(
-        select(new.c.serial_key).distinct()
-        .join(other, other.c.serial_key == new.c.serial_key)
-        .where(id_condition(new.c.id, ids), new.c.serial_key.is_not(None), new.c.deleted_at.is_(None),
-               other.c.country_code != new.c.country_code, other.c.deleted_at.is_(None),
-               or_(other.c.status.in_(WANTED_STATUSES), new.c.status.in_(WANTED_STATUSES)))))
+        select(Weapon.serial_key).distinct().where(
+            Weapon.serial_key.in_(keys_of_batch), Weapon.country_code != country_code,
+            Weapon.deleted_at.is_(None),
+            or_(Weapon.status.in_(WANTED_STATUSES), Weapon.serial_key.in_(keys_of_wanted)))))
     if not keys:
         return []
     found: list[HitKey] = []

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from registry.audit.service import record
 from registry.auth.countries import country_choices
 from registry.auth.decorators import permission_required
+from registry.auth.models import Country
 from registry.auth.roles import Permission
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError
@@ -133,15 +134,57 @@ def create():
                            reference_lists=identification.reference_lists()), status
 
 
+HISTORY_FIELDS = {
+    "make_id": _l("Make (reference table)"), "model_id": _l("Model (reference table)"),
+    "calibre_id": _l("Calibre (reference table)"), "type_id": _l("Type (reference table)"),
+    "identification_method": _l("Identification method"), "deleted": _l("Deleted"), "photo": _l("Photo"),
+    "trace_request": _l("Trace request"), "record": _l("Record"),
+}
+HISTORY_VALUES = {"status": WeaponStatus, "sharing": Sharing, "serial_state": SerialState}
+
+
+def history_entries(weapon: Weapon) -> list[dict]:
+    """The record's history, newest first, in words: field labels as the form shows them,
+    statuses and countries by name, and the creation read from the record itself."""
+    from wtforms.fields.core import UnboundField
+
+    changes = db.session.scalars(select(WeaponChange).where(WeaponChange.weapon_id == weapon.id)
+                                 .order_by(WeaponChange.id.desc())).all()
+    labels = {name: field.args[0] if field.args else field.kwargs.get("label", name)
+              for name, field in vars(WeaponForm).items() if isinstance(field, UnboundField)}
+    labels |= HISTORY_FIELDS
+    codes = {value for change in changes if change.field.endswith("country_code")
+             for value in (change.old_value, change.new_value) if value}
+    countries = {country.code: country.name for country in
+                 db.session.scalars(select(Country).where(Country.code.in_(codes)))} if codes else {}
+
+    def shown(field: str, value: str | None):
+        if value is None:
+            return None
+        if field in HISTORY_VALUES:
+            try:
+                return HISTORY_VALUES[field](value).label
+            except ValueError:
+                return value
+        if field.endswith("country_code"):
+            return countries.get(value, value)
+        return value
+
+    entries = [{"when": change.changed_at, "who": change.user.name if change.user else "",
+                "field": labels.get(change.field, change.field), "before": shown(change.field, change.old_value),
+                "after": shown(change.field, change.new_value)} for change in changes]
+    entries.append({"when": weapon.created_at, "who": weapon.created_by.name if weapon.created_by else "",
+                    "field": _("Record"), "before": None,
+                    "after": _("Created by an import") if weapon.import_row_id else _("Created")})
+    return entries
+
+
 @blueprint.route("/<int:weapon_id>")
 @permission_required(Permission.READ_RECORDS)
 def view(weapon_id: int):
     weapon = get_visible_or_404(current_user, Weapon, weapon_id)
     tab = request.args.get("tab", "details")
-    history = []
-    if tab == "history":
-        history = db.session.scalars(select(WeaponChange).where(WeaponChange.weapon_id == weapon.id)
-                                     .order_by(WeaponChange.id.desc())).all()
+    history = history_entries(weapon) if tab == "history" else []
     photo_list = db.session.scalars(select(WeaponPhoto).where(WeaponPhoto.weapon_id == weapon.id)
                                     .order_by(WeaponPhoto.id)).all()
     record("weapon.view", "weapon", weapon.id, {"reference": weapon.reference, "tab": tab})

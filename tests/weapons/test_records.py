@@ -201,4 +201,10 @@ def test_record_history_lists_every_change(world, client, login_as):
     officer.post(f"/weapons/{weapon.id}/edit", VALID | {"raw_serial": "HS-2", "notes": "second",
                                                         "version": "1"})
     fields = set(db.session.scalars(select(WeaponChange.field).where(WeaponChange.weapon_id == weapon.id)))
-    assert {"record", "raw_serial", "notes"} <= fields
+    assert {"raw_serial", "notes"} <= fields
+    response = client.get(f"/weapons/{weapon.id}?tab=history")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    # in words, in French: the form's labels, and the creation read from the record
+    assert "Numéro de série" in page and "HS-1" in page and "HS-2" in page and "Créée" in page
+    assert "raw_serial" not in page
