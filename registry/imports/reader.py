@@ -38,6 +38,7 @@ MAX_ZIP_MEMBERS = 2000
 # Columns of a sheet that matter: header detection and mapping look at no more.
 MAX_COLUMNS = 200
 _CHUNK = 1024 * 1024
+TEXT_CACHE_LIMIT = 50_000  # distinct short texts kept once while a sheet is read
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 # A cell with content (not self-closing): <c r="L12" ...>
 _XLSX_CELL = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,8})"[^>]*?(/?)>')
@@ -384,9 +385,18 @@ def _collect(name: str, rows: Iterator[list], max_rows: int, start_column: int =
     limit = max_rows + 100
     kept = sheet.rows
     keep = kept.append
+    # A text that repeats (a make, a town, a status) is kept once: the reader makes a new
+    # string for every cell, and a large sheet held as such weighs tens of MB more. The
+    # cache is emptied when it grows large (a column of serials repeats nothing).
+    texts: dict[str, str] = {}
+    same = texts.setdefault
     for raw in rows:
-        cells = [None if value == "" else value for value in
-                 (raw if len(raw) <= MAX_COLUMNS else raw[:MAX_COLUMNS])]
+        if len(raw) > MAX_COLUMNS:
+            raw = raw[:MAX_COLUMNS]
+        cells = [None if value == "" else same(value, value) if value.__class__ is str and len(value) < 64
+                 else value for value in raw]
+        if len(texts) > TEXT_CACHE_LIMIT:
+            texts.clear()
         while cells and cells[-1] is None:
             cells.pop()
         if not cells:
