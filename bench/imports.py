@@ -11,6 +11,7 @@ commit, which needs a fresh database, runs once).
 """
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch import scratch_postgres  # noqa: E402
 
-REPEAT = 3
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 
 MAKES = [("Kalachnikov", "AK 47", "7,62x39", "Fusil d'assaut"), ("KALASHNIKOV", "AK-47", "7.62 x 39", "fusil"),
          ("Kalach", "AKM", "7,62", "FA"), ("Beretta", "92", "9mm", "Pistolet"),
@@ -65,6 +66,10 @@ def generate(path: Path, rows: int) -> None:
     book.save(path)
 
 
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(label: str, function, results: dict, repeat: int = 1):
     """Run `function` `repeat` times and keep the fastest run: on a shared machine the
     fastest is the one least disturbed by other work."""
@@ -75,7 +80,7 @@ def timed(label: str, function, results: dict, repeat: int = 1):
         times.append(time.perf_counter() - begin)
     results[label] = min(times)
     runs = f"  (best of {repeat}: {', '.join(f'{t:.2f}' for t in times)})" if repeat > 1 else ""
-    print(f"  {label:<38} {results[label]:7.2f} s{runs}", flush=True)
+    print(f"  {label:<38} {results[label]:7.2f} s{runs}  [peak so far {peak_mb():.0f} MB]", flush=True)
     return value
 
 
@@ -170,8 +175,7 @@ def main() -> None:
     if arguments.postgres:
         with scratch_postgres(arguments.postgres) as url:
             database_run("PostgreSQL", url, path, floor)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory: {peak:.0f} MB (target <= 300 MB)")
+    print(f"peak memory: {peak_mb():.0f} MB (target <= 300 MB)")
     print("targets: analyse <= 2 x calamine parse; commit <= 3 x calamine parse")
 
 
