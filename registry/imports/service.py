@@ -22,7 +22,6 @@ from sqlalchemy import (
     column,
     delete,
     func,
-    insert,
     literal,
     select,
     true,
@@ -33,7 +32,7 @@ from registry.audit.service import record
 from registry.auth.models import Agency, User
 from registry.auth.roles import Permission
 from registry.errors import DomainError, NotAllowed
-from registry.extensions import db, utcnow
+from registry.extensions import bulk_insert, db, utcnow
 from registry.imports.headers import FIELDS, HeaderMatch, apply_mapping, find_header
 from registry.imports.models import TRANSITIONS, Import, ImportMapping, ImportRow, ImportStatus
 from registry.imports.reader import ImportRefused, Spreadsheet, open_spreadsheet
@@ -328,7 +327,7 @@ def analyse_import(actor: User, import_: Import, on_batch: Callable[[Import], No
         # A stored row is let go at once: the sheet is never held twice (as results and
         # as rows to insert).
         results[start:start + STORE_BATCH] = [None] * len(batch)
-        db.session.execute(insert(table), [{
+        bulk_insert(table, [{
             "import_id": import_.id, "row_number": result.row,
             "cells": _json_cells(result.cells), "values": result.values,
             "identification": _stored_identification(result.identification, result.status),
