@@ -6,17 +6,21 @@ SQLite and (with --postgres URL) PostgreSQL, and the peak memory.
     .venv/bin/python bench/imports.py [--rows 100000] [--postgres postgresql+psycopg://...]
 
 Targets: analyse <= 2 x calamine parse; commit <= 3 x calamine parse; peak memory <= 300 MB.
+Each database's import runs in its own process (as an RQ worker runs each job), whose
+peak memory is printed.
 The parse and the analysis are timed REPEAT times and the fastest run is kept (the
 commit, which needs a fresh database, runs once).
 """
 
 import argparse
+import multiprocessing
 import os
 import random
 import resource
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -153,6 +157,31 @@ def database_run(label: str, url: str, path: Path, calamine_seconds: float) -> d
     return results
 
 
+def in_own_process(function, *arguments) -> float:
+    """Run one database's import in a child process, as an RQ worker runs each job in a
+    fresh work horse, and answer that process's peak memory in MB. (Two large imports one
+    after the other in one process peak some 25 MB higher the second time: the freed
+    memory of the first is fragmented, not held.)"""
+    context = multiprocessing.get_context("fork")
+    answer = context.Queue()
+
+    def child():
+        try:
+            function(*arguments)
+            answer.put(peak_mb())
+        except BaseException:
+            traceback.print_exc()
+            answer.put(None)
+
+    process = context.Process(target=child)
+    process.start()
+    peak = answer.get()
+    process.join()
+    if peak is None:
+        raise SystemExit(f"the {arguments[0]} run failed")
+    return peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -171,11 +200,12 @@ def main() -> None:
     timed("bare openpyxl read-only parse", lambda: bare_openpyxl(path), results)
     print(f"    rows read: {rows}")
     floor = results["bare python-calamine parse (floor)"]
-    database_run("SQLite", f"sqlite:///{work / 'bench.sqlite'}", path, floor)
+    print(f"  [peak of this process {peak_mb():.0f} MB]")
+    peaks = [in_own_process(database_run, "SQLite", f"sqlite:///{work / 'bench.sqlite'}", path, floor)]
     if arguments.postgres:
         with scratch_postgres(arguments.postgres) as url:
-            database_run("PostgreSQL", url, path, floor)
-    print(f"peak memory: {peak_mb():.0f} MB (target <= 300 MB)")
+            peaks.append(in_own_process(database_run, "PostgreSQL", url, path, floor))
+    print(f"peak memory of an import: {max(peaks):.0f} MB (target <= 300 MB)")
     print("targets: analyse <= 2 x calamine parse; commit <= 3 x calamine parse")
 
 
