@@ -385,16 +385,16 @@ def _collect(name: str, rows: Iterator[list], max_rows: int, start_column: int =
     limit = max_rows + 100
     kept = sheet.rows
     keep = kept.append
-    # A text that repeats (a make, a town, a status) is kept once: the reader makes a new
-    # string for every cell, and a large sheet held as such weighs tens of MB more. The
-    # cache is emptied when it grows large (a column of serials repeats nothing).
+    # An empty cell reads as "" (kept as None). A text that repeats (a make, a town, a
+    # status) is kept once: the reader makes a new string for every cell, and a large
+    # sheet held as such weighs tens of MB more. The cache holds references, not copies,
+    # and is emptied when it grows large (a column of serials repeats nothing).
     texts: dict[str, str] = {}
     same = texts.setdefault
     for raw in rows:
         if len(raw) > MAX_COLUMNS:
             raw = raw[:MAX_COLUMNS]
-        cells = [None if value == "" else same(value, value) if value.__class__ is str and len(value) < 64
-                 else value for value in raw]
+        cells = [(same(value, value) if value else None) if value.__class__ is str else value for value in raw]
         if len(texts) > TEXT_CACHE_LIMIT:
             texts.clear()
         while cells and cells[-1] is None:
