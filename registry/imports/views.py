@@ -168,7 +168,15 @@ def view(import_id: int):
         earlier=service.earlier_imports_of_same_file(import_), needs_approval=service.needs_approval(import_),
         mapping_titles=[(import_.titles[index] if import_.titles and index < len(import_.titles) else "", name)
                         for index, name in import_.mapping.items()],
-        fields=FIELDS)
+        fields=FIELDS, type_names=_type_names())
+
+
+def _type_names() -> dict[int, str]:
+    """Weapon types by id, named in the reader's language (a row keeps the name the
+    analysis found, in English)."""
+    from registry.reference.models import WeaponType
+
+    return {kind.id: kind.name for kind in db.session.scalars(select(WeaponType))}
 
 
 @blueprint.route("/<int:import_id>/rows", methods=["POST"])

@@ -10,7 +10,7 @@ from registry import jobs
 from registry.extensions import db
 from registry.imports.models import Import, ImportRow, ImportStatus
 from registry.weapons.models import Weapon
-from tests.imports.sheets import messy_french_sheet
+from tests.imports.sheets import messy_french_sheet, workbook
 
 
 def upload(actions, content: bytes, name="saisies.xlsx"):
@@ -147,3 +147,13 @@ def test_the_review_shows_whole_numbers_as_typed_not_as_decimals(app, world, ref
     page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
     assert "</small> 1</div>" in page
     assert "</small> 1.0</div>" not in page
+
+
+def test_the_review_names_weapon_types_in_the_readers_language(app, world, reference, client, login_as):
+    actions = login_as(world["ML"].user("officer"))
+    upload(actions, workbook([["Marque", "Modèle", "N° de série", "Type d'arme"],
+                              ["Beretta", "92", "TY-1", "pistolet"]]))
+    import_ = finish_jobs()
+    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
+    assert "Type : Pistolet" in page or "Type: Pistolet" in page
+    assert "Pistol<" not in page
