@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from registry.auth.models import Agency, User
@@ -41,8 +42,10 @@ def _acting_user(agency: Agency, email: str | None) -> User:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the JSON report (standard output when absent).")
 @click.option("--sheet", default=None, help="Sheet to read (the first one by default).")
+@click.option("--language", type=click.Choice(["en", "fr"]), default="en", show_default=True,
+              help="Language of the rows' messages in the report.")
 @with_appcontext
-def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str | None):
+def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str | None, language: str):
     """Analyse a spreadsheet and report every row, writing no record."""
     from registry.imports.service import analyse_file, saved_mapping
 
@@ -54,7 +57,8 @@ def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str |
         db.session.rollback()
         raise click.ClickException(f"{path.name}: {error.message}") from None
     db.session.rollback()  # an analysis writes nothing
-    report = analysis.report()
+    with force_locale(language):
+        report = analysis.report(english=language == "en")
     text = json.dumps(report, ensure_ascii=False, indent=1, default=str)
     if report_path is None:
         click.echo(text)

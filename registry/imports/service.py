@@ -72,8 +72,9 @@ class Analysis:
     def counts(self) -> dict[str, int]:
         return count_statuses(self.results)
 
-    def report(self) -> dict:
-        """The command-line report: one object per data row, counts, header and mapping."""
+    def report(self, english: bool = True) -> dict:
+        """The command-line report: one object per data row, counts, header and mapping;
+        the rows' messages in English, or in French."""
         titles = self.header.titles
         return {
             "file": self.spreadsheet.file_name, "sha256": self.spreadsheet.sha256,
@@ -81,7 +82,7 @@ class Analysis:
             "mapping": {(titles[index] if index < len(titles) and titles[index] else f"#{index + 1}"): name
                         for index, name in self.mapping.items()},
             "counts": self.counts,
-            "rows": [result.report() for result in self.results],
+            "rows": [result.report(english) for result in self.results],
         }
 
 

@@ -45,6 +45,16 @@ def test_analyse_reports_every_data_row_and_writes_nothing(app, world, reference
     assert db.session.scalar(select(func.count()).where(Import.country_code == "ML")) == 0
 
 
+def test_analyse_reports_messages_in_french_when_asked(app, world, reference, tmp_path):
+    sheet = write(tmp_path, "saisies.xlsx", messy_french_sheet())
+    out = tmp_path / "rapport.json"
+    result = app.test_cli_runner().invoke(args=["imports", "analyse", str(sheet), "--agency", "ML-CNLPAL",
+                                                "--report", str(out), "--language", "fr"])
+    assert result.exit_code == 0, result.output
+    rows = {row["row"]: row for row in json.loads(out.read_text())["rows"]}
+    assert rows[11]["messages"] == ["Ligne de total."]
+
+
 def test_analyse_says_why_a_file_is_refused(app, world, tmp_path):
     path = write(tmp_path, "photo.xlsx", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     result = app.test_cli_runner().invoke(args=["imports", "analyse", str(path), "--agency", "ML-CNLPAL"])
