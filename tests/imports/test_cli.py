@@ -1,6 +1,7 @@
 """`flask imports analyse` and `flask imports run`, as scripts call them."""
 
 import json
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -80,3 +81,18 @@ def test_run_commit_writes_the_ready_rows_once(app, world, reference, tmp_path):
     assert again.exit_code == 0, again.output
     assert "already imported" in again.output
     assert weapons_count() == len(before) + 2  # every row is now a duplicate of a record
+
+
+def test_analyse_reads_a_real_xls_workbook(app, world, reference, tmp_path):
+    """saisies.xls was written by xlwt (the old Excel 97-2003 format, which field units
+    still save): titles, French headers, an Excel date and a typed one, a TOTAL row."""
+    out = tmp_path / "report.json"
+    result = app.test_cli_runner().invoke(args=["imports", "analyse", str(Path(__file__).parent / "saisies.xls"),
+                                                "--agency", "ML-CNLPAL", "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["header_row"] == 3 and report["sheet"] == "Saisies 2024"
+    rows = {row["row"]: row for row in report["rows"]}
+    assert (rows[4]["status"], rows[4]["make"], rows[4]["model"]) == ("ready", "Kalashnikov", "AK-47")
+    assert (rows[5]["status"], rows[5]["make"], rows[5]["model"]) == ("ready", "Beretta", "92")
+    assert rows[6]["status"] == "skipped"
