@@ -137,6 +137,11 @@ class Weapon(db.Model):
     calibre = relationship("registry.reference.models.Calibre", lazy="joined")
     created_by = relationship("User", foreign_keys=[created_by_id])
     updated_by = relationship("User", foreign_keys=[updated_by_id])
+    # Countries named on the record page (a few small rows, from the session once loaded).
+    country = relationship("Country", foreign_keys=[country_code], viewonly=True)
+    manufacture_country = relationship("Country", foreign_keys=[manufacture_country_code], viewonly=True)
+    last_import_country = relationship("Country", foreign_keys=[last_import_country_code], viewonly=True)
+    event_country = relationship("Country", foreign_keys=[event_country_code], viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -208,3 +208,13 @@ def test_record_history_lists_every_change(world, client, login_as):
     # in words, in French: the form's labels, and the creation read from the record
     assert "Numéro de série" in page and "HS-1" in page and "HS-2" in page and "Créée" in page
     assert "raw_serial" not in page
+
+
+def test_the_record_page_names_countries(world, client, login_as):
+    weapon = create_weapon(world["ML"].user("officer"), status="seized", raw_serial="CN-4242",
+                           manufacture_country_code="RU", last_import_country_code="CI", event_country_code="ML")
+    db.session.commit()
+    login_as(world["ML"].user("officer"))
+    page = client.get(f"/weapons/{weapon.id}").get_data(as_text=True)
+    assert "Russie" in page and "Côte d" in page and "Mali" in page
+    assert "<dd>RU</dd>" not in page and "<dd>CI</dd>" not in page
