@@ -1,38 +1,25 @@
 """Public references stay unique when several writers create records at once."""
 
-import threading
-
 from sqlalchemy import func, select
 
 from registry.auth.models import User
 from registry.extensions import db
 from registry.weapons.models import Weapon
 from registry.weapons.service import create_weapon
+from tests.concurrency import run_concurrently
 
 
 def test_concurrent_creations_get_distinct_references(app, world):
     officer_id = world["BF"].user("officer").id
     db.session.commit()
-    errors = []
 
-    def writer(number: int) -> None:
-        with app.app_context():
-            try:
-                for index in range(5):
-                    officer = db.session.get(User, officer_id)
-                    create_weapon(officer, status="seized", raw_serial=f"CC-{number}-{index}")
-                    db.session.commit()
-            except Exception as error:  # reported below, with the thread's error
-                db.session.rollback()
-                errors.append(repr(error))
-            finally:
-                db.session.remove()
+    def work(number: int) -> None:
+        for index in range(5):
+            officer = db.session.get(User, officer_id)
+            create_weapon(officer, status="seized", raw_serial=f"CC-{number}-{index}")
+            db.session.commit()
 
-    threads = [threading.Thread(target=writer, args=(number,)) for number in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_concurrently(app, work)
     assert not errors, errors
     references = list(db.session.scalars(select(Weapon.reference).where(Weapon.raw_serial.like("CC-%"))))
     assert len(references) == 20 == len(set(references))
