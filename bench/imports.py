@@ -158,10 +158,10 @@ def database_run(label: str, url: str, path: Path, calamine_seconds: float) -> d
 
 
 def in_own_process(function, *arguments) -> float:
-    """Run one database's import in a child process, as an RQ worker runs each job in a
-    fresh work horse, and answer that process's peak memory in MB. (Two large imports one
-    after the other in one process peak some 25 MB higher the second time: the freed
-    memory of the first is fragmented, not held.)"""
+    """Run `function` in a child process, as an RQ worker runs each job in a fresh work
+    horse, and answer that process's peak memory in MB. The openpyxl parse and each
+    database's import run so: what one leaves in the heap (openpyxl's 150 MB, a first
+    import's freed but fragmented memory) does not slow or swell the next."""
     context = multiprocessing.get_context("fork")
     answer = context.Queue()
 
@@ -178,8 +178,13 @@ def in_own_process(function, *arguments) -> float:
     peak = answer.get()
     process.join()
     if peak is None:
-        raise SystemExit(f"the {arguments[0]} run failed")
+        raise SystemExit(f"the {function.__name__} run failed")
     return peak
+
+
+def openpyxl_run(path: Path) -> None:
+    rows = timed("bare openpyxl read-only parse", lambda: bare_openpyxl(path), {})
+    print(f"    rows read: {rows}  [peak of this process {peak_mb():.0f} MB]")
 
 
 def main() -> None:
@@ -197,10 +202,9 @@ def main() -> None:
     results: dict = {}
     print("parse:")
     rows = timed("bare python-calamine parse (floor)", lambda: bare_calamine(path), results, repeat=REPEAT)
-    timed("bare openpyxl read-only parse", lambda: bare_openpyxl(path), results)
-    print(f"    rows read: {rows}")
+    print(f"    rows read: {rows}  [peak of this process {peak_mb():.0f} MB]")
     floor = results["bare python-calamine parse (floor)"]
-    print(f"  [peak of this process {peak_mb():.0f} MB]")
+    in_own_process(openpyxl_run, path)
     peaks = [in_own_process(database_run, "SQLite", f"sqlite:///{work / 'bench.sqlite'}", path, floor)]
     if arguments.postgres:
         with scratch_postgres(arguments.postgres) as url:

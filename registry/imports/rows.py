@@ -8,9 +8,9 @@ records are looked up for all the file's serials in a few queries.
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import repeat
 
 from flask_babel import lazy_gettext as _l
 
@@ -243,14 +243,48 @@ class CountryNames:
 # --- Rows ------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class RowResult:
-    row: int
-    cells: list
-    status: str = READY
-    values: dict = field(default_factory=dict)
-    identification: dict | None = None
-    messages: list = field(default_factory=list)
+    """One data row: its raw cells, status, understood values, identification, messages.
+
+    A row read by columns keeps its values as a tuple beside the column names and makes
+    the dict the first time `values` is asked for (storing the rows, a correction): the
+    analysis of a large sheet holds no dict per row, and the command-line report, which
+    needs none, never makes them."""
+
+    __slots__ = ("row", "cells", "status", "_values", "identification", "messages", "_plain", "_keys",
+                 "_serial")
+
+    def __init__(self, row: int, cells: list, status: str = READY, values: dict | None = None,
+                 identification: dict | None = None, messages: list | None = None):
+        self.row = row
+        self.cells = cells
+        self.status = status
+        self._values = {} if values is None else values
+        self.identification = identification
+        self.messages = [] if messages is None else messages
+        self._plain = self._keys = self._serial = None
+
+    @property
+    def values(self) -> dict:
+        if self._values is None:
+            values = {key: value for key, value in zip(self._keys, self._plain, strict=True) if value is not None}
+            values["serial_state"], values["serial_key"] = self._serial
+            self._values = values
+            self._plain = self._keys = self._serial = None
+        return self._values
+
+    @values.setter
+    def values(self, values: dict) -> None:
+        self._values = values
+        self._plain = self._keys = self._serial = None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RowResult) and (
+            self.row, self.cells, self.status, self.values, self.identification, self.messages) == (
+            other.row, other.cells, other.status, other.values, other.identification, other.messages)
+
+    def __repr__(self) -> str:
+        return f"RowResult(row={self.row}, status={self.status!r}, values={self.values!r})"
 
     @property
     def accepted(self) -> bool:
@@ -293,6 +327,50 @@ _TOTAL = re.compile(r"^\s*(sous[\s-]*)?(total|totaux|totals|subtotal|sub[\s-]tot
                     re.IGNORECASE)
 
 
+_SLOW = object()  # a cell whose reading gives a message: its row is read by RowAnalyser._parse
+
+
+def _serial_state_and_key(raw_serial, detect_serial_state, serial_key, SerialState) -> tuple:
+    if raw_serial and _PLAIN_SERIAL.fullmatch(raw_serial):
+        # Letters, digits and separators with a digit: readable, and its key is plain
+        # ASCII folding (the same as serial_key() gives, far cheaper).
+        return "readable", raw_serial.upper().translate(_PLAIN_FOLD) or None
+    state = detect_serial_state(raw_serial)
+    key = serial_key(raw_serial) if state is SerialState.READABLE else None
+    if state is SerialState.READABLE and key is None:
+        state = SerialState.UNREADABLE
+    return state.value, key
+
+
+_PLAIN_LINES = re.compile(r"^(?:(" + _PLAIN_SERIAL.pattern + r")|.*)$", re.MULTILINE)
+
+
+def _lines(texts: list[str]) -> str | None:
+    """The texts joined one a line, or None when one of them holds a line break."""
+    joined = "\n".join(texts)
+    return joined if joined.count("\n") == len(texts) - 1 else None
+
+
+def _serial_states_and_keys(texts: list, detect_serial_state, serial_key, SerialState) -> dict:
+    """{serial text: (state, key)} for a column's distinct serial texts. The plain ones (most
+    of them) are recognised and folded all at once, in one string."""
+    distinct = {text for text in texts if text.__class__ is str}
+    joined = _lines(list(distinct)) if distinct else None
+    plain = [line for line in _PLAIN_LINES.findall(joined) if line] if joined is not None else []
+    folded = "\n".join(plain).upper().translate(_PLAIN_FOLD).split("\n") if plain else []
+    answers = dict(zip(plain, zip(repeat("readable"), folded), strict=False))  # a digit stays: never empty
+    for text in distinct.difference(plain):
+        answers[text] = _serial_state_and_key(text, detect_serial_state, serial_key, SerialState)
+    answers[None] = _serial_state_and_key(None, detect_serial_state, serial_key, SerialState)
+    return answers
+
+
+def _clean_lines(length: int) -> re.Pattern:
+    """Lines that are already clean text: printable ASCII, no space at either end, not
+    starting with '=', at most `length` characters (their cleaning leaves them as they are)."""
+    return re.compile(rf"^(?:([!-<>-~](?:[ -~]{{0,{length - 2}}}[!-~])?)|.*)$", re.MULTILINE)
+
+
 class RowAnalyser:
     """Turns the data rows of a sheet into RowResults for one country."""
 
@@ -333,20 +411,196 @@ class RowAnalyser:
     def title(self, index: int) -> str:
         return self.titles[index] if index < len(self.titles) and self.titles[index] else f"#{index + 1}"
 
-    def analyse(self, sheet: Sheet, existing_keys=None) -> list[RowResult]:
+    def analyse(self, sheet: Sheet, existing_keys=None, by_columns: bool = True) -> list[RowResult]:
         """Every data row below the header: parsed, identified, checked for duplicates.
-        `existing_keys(keys)` answers the (serial_key, make_id) pairs already recorded."""
+        `existing_keys(keys)` answers the (serial_key, make_id) pairs already recorded.
+        `by_columns=False` reads every row through the row-by-row path (for the tests that
+        compare the two)."""
         from registry.weapons.serials import SerialState, detect_serial_state, serial_key
 
         results: list[RowResult] = []
-        self.keyed = []  # rows with a serial key, in order, filled by _parse
+        self.keyed = []  # rows with a serial key, in order
         first = self.header.row  # rows[first] is the first data row (Excel row first + 1)
-        for offset, cells in enumerate(sheet.rows[first:]):
-            result = RowResult(row=first + offset + 1, cells=cells)
-            results.append(result)
-            self._parse(result, cells, detect_serial_state, serial_key, SerialState)
+        data = sheet.rows[first:]
+        if by_columns and data:
+            self._analyse_by_columns(data, first, results)
+        else:
+            for offset, cells in enumerate(data):
+                result = RowResult(row=first + offset + 1, cells=cells)
+                results.append(result)
+                self._parse(result, cells, detect_serial_state, serial_key, SerialState)
         self._find_duplicates(self.keyed, existing_keys)
         return results
+
+    # A large sheet is read column by column: each column's distinct values are understood
+    # once, and a row whose cells all read plainly (no message to give) is put together
+    # from them. A row with anything to say (blank, total, header again, a date, status or
+    # country not understood, a long cell, a formula, nothing describing a weapon) goes
+    # through _parse, the row-by-row reading, which decides for it. Both give the same
+    # results: a test compares them on messy sheets.
+
+    def _analyse_by_columns(self, data: list[list], first: int, results: list) -> None:
+        from registry.weapons.serials import SerialState, detect_serial_state, serial_key
+
+        count = len(data)
+        width = max(map(len, data))
+        slow = bytearray(count)  # 1: the row goes through _parse
+        empty = [None] * count
+
+        def column(index: int) -> list:
+            if index >= width:
+                return empty
+            return [row[index] if index < len(row) else None for row in data]
+
+        def read_column(index: int, read, blank=None) -> list:
+            converted, has_slow = self._convert(column(index), read, blank)
+            if has_slow:
+                for offset, value in enumerate(converted):
+                    if value is _SLOW:
+                        slow[offset] = 1
+            return converted
+
+        for offset, cells in enumerate(data):
+            if not cells or cells[0] is None and all(cell is None for cell in cells):
+                slow[offset] = 1  # a blank row
+        # A total is told by its first cells, a repeated header by its first column's title.
+        first_index = self.columns[0][0] if self.columns else None
+        title = self.title(first_index) if first_index is not None else None
+
+        def total_or_title(value, index):
+            return _SLOW if value.__class__ is str and (
+                (index < 3 and _TOTAL.match(value)) or (index == first_index and value == title)) else None
+
+        def too_long(value):
+            return _SLOW if value.__class__ is str and len(value) > MAX_CELL_CHARACTERS else None
+
+        for index in sorted({0, 1, 2, first_index} - {None}):
+            if index < width:
+                read_column(index, partial(total_or_title, index=index))
+        for index in self.unmapped:  # a long cell in a column not imported is cut, with a message
+            if index >= width:
+                break
+            read_column(index, too_long)
+
+        keys: list[str] = []
+        converted_columns: list = []
+        by_field: dict[str, list] = {}
+        for index, _name, kind, field_name, length, _clean in self.plan:
+            if kind == _TEXT:
+                converted = self._convert_texts(column(index), min(length, MAX_CELL_CHARACTERS))
+                if _SLOW in converted:
+                    for offset, value in enumerate(converted):
+                        if value is _SLOW:
+                            slow[offset] = 1
+                keys.append(field_name)
+                converted_columns.append(converted)
+                by_field[field_name] = converted
+                continue
+            if kind == _DATE:
+                read = self._plain_date
+            elif kind == _STATUS:
+                read = self._plain_status
+            else:
+                read = self._plain_country
+            converted = read_column(index, read, "seized" if kind == _STATUS else None)
+            keys.append(field_name)
+            converted_columns.append(converted)
+            by_field[field_name] = converted
+        if "status" not in by_field:
+            keys.append("status")
+            converted_columns.append(["seized"] * count)
+        serials = by_field.get("raw_serial", empty)
+        serial_states = _serial_states_and_keys(serials, detect_serial_state, serial_key, SerialState)
+        spellings = zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
+                        by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True)
+        keyed = self.keyed
+        append = results.append
+        identifications = self.identifications
+        identifying = self.identifier is not None
+        for offset, cells, plain, raw_serial, spelling in zip(
+                range(count), data, zip(*converted_columns, strict=True), serials, spellings, strict=True):
+            if slow[offset] or not (raw_serial or spelling[0] or spelling[1] or spelling[3]):
+                result = RowResult(first + offset + 1, cells)
+                append(result)
+                self._parse(result, cells, detect_serial_state, serial_key, SerialState)
+                continue
+            if identifying:
+                found = identifications.get(spelling) or self._identification(spelling)
+                if found["needs_review"]:
+                    result = RowResult(first + offset + 1, cells, NEEDS_REVIEW, None, found,
+                                       [message("identification")])
+                else:
+                    result = RowResult(first + offset + 1, cells, READY, None, found)
+            else:
+                result = RowResult(first + offset + 1, cells, READY, None, None)
+            serial = serial_states[raw_serial]
+            result._values, result._keys, result._plain, result._serial = None, keys, plain, serial
+            append(result)
+            if serial[1]:
+                keyed.append((result, serial[1], spelling[0]))
+
+    @staticmethod
+    def _convert(values: list, read, blank=None) -> tuple[list, bool]:
+        """`values` read through `read` once per distinct value (an empty cell gives
+        `blank`), and whether any reads as _SLOW."""
+        distinct = set(values)
+        if (0 in distinct or 1 in distinct) and any(value.__class__ is bool for value in values):
+            # True == 1 == 1.0 share a dict entry: such a column is read cell by cell.
+            converted = [blank if value is None else read(value) for value in values]
+            return converted, _SLOW in converted
+        table = {value: read(value) for value in distinct if value is not None}
+        table[None] = blank
+        return list(map(table.__getitem__, values)), _SLOW in table.values()
+
+    def _convert_texts(self, values: list, length: int) -> list:
+        """A text column read: the cells already clean (most) are found all at once."""
+        distinct = set(values)
+        distinct.discard(None)
+        texts = [value for value in distinct if value.__class__ is str]
+        joined = _lines(texts) if texts else None
+        clean = [line for line in _clean_lines(length).findall(joined) if line] if joined is not None else []
+        table = {text: text for text in clean}
+        for value in distinct.difference(clean):
+            table[value] = self._plain_text(value, length)
+        table[None] = None
+        if (0 in distinct or 1 in distinct) and any(value.__class__ is bool for value in values):
+            # True == 1 == 1.0 share a dict entry: such a column is read cell by cell.
+            return [None if value is None else self._plain_text(value, length) for value in values]
+        return list(map(table.__getitem__, values))
+
+    def _plain_text(self, value, length: int):
+        """The clean text of a cell, or _SLOW when reading it gives a message."""
+        if value.__class__ is str:
+            text = value.strip()
+            if not text.isascii():
+                text = unicodedata.normalize("NFC", text)
+        else:
+            text = _cell_text(value)
+        if not text:
+            return None
+        if len(text) > length or len(text) > MAX_CELL_CHARACTERS or text[0] == "=":
+            return _SLOW
+        return text
+
+    def _plain_date(self, value):
+        read = self.dates.get(value)
+        if read is None:
+            read = self.dates[value] = self._read_date(value)
+        return read[0] if read[0] is not None else _SLOW
+
+    def _plain_status(self, value):
+        status = self.statuses.get(value, _MISSING)
+        if status is _MISSING:
+            text = (_cell_text(value) or "")[:200]
+            status = self.statuses[value] = parse_status(text) if text else None
+        return status if status is not None else _SLOW
+
+    def _plain_country(self, value):
+        code = self.country_codes.get(value, _MISSING)
+        if code is _MISSING:
+            text = _cell_text(value)
+            code = self.country_codes[value] = self.countries.code(text) if (self.countries and text) else None
+        return code if code is not None else _SLOW
 
     def _parse(self, result: RowResult, cells: list, detect_serial_state, serial_key, SerialState) -> None:
         # The hot loop of an import (once per row): plain code, caches for what repeats.
@@ -442,18 +696,8 @@ class RowAnalyser:
         if "status" not in values:
             values["status"] = "seized"
         raw_serial = values.get("raw_serial")
-        if raw_serial and _PLAIN_SERIAL.fullmatch(raw_serial):
-            # Letters, digits and separators with a digit: readable, and its key is plain
-            # ASCII folding (the same as serial_key() gives, far cheaper).
-            values["serial_state"] = "readable"
-            values["serial_key"] = raw_serial.upper().translate(_PLAIN_FOLD) or None
-        else:
-            state = detect_serial_state(raw_serial)
-            key = serial_key(raw_serial) if state is SerialState.READABLE else None
-            if state is SerialState.READABLE and key is None:
-                state = SerialState.UNREADABLE
-            values["serial_state"] = state.value
-            values["serial_key"] = key
+        values["serial_state"], values["serial_key"] = _serial_state_and_key(
+            raw_serial, detect_serial_state, serial_key, SerialState)
         spelling = (values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"),
                     values.get("raw_type"))
         if not (raw_serial or spelling[0] or spelling[1] or spelling[3]):
@@ -466,7 +710,7 @@ class RowAnalyser:
         if self.identifier is not None:
             self._identify(result, spelling)
         if values["serial_key"]:
-            self.keyed.append(result)
+            self.keyed.append((result, values["serial_key"], values.get("raw_make")))
 
     def _read_date(self, value) -> tuple:
         """(ISO date, None, None) for a good date, else (None, message key, its value)."""
@@ -507,37 +751,38 @@ class RowAnalyser:
 
     def _identify(self, result: RowResult, spelling: tuple) -> None:
         """Each distinct (make, model, calibre, type) spelling is identified once."""
-        found = self.identifications.get(spelling)
-        if found is None:
-            if any(spelling):
-                found = self.identifier.identify(*spelling).to_dict()
-            else:
-                found = {"make": None, "model": None, "calibre": None, "type": None,
-                         "make_id": None, "model_id": None, "calibre_id": None, "type_id": None,
-                         "confidence": {}, "method": "none", "methods": {}, "suggestions": [],
-                         "needs_review": False}
-            self.identifications[spelling] = found
+        found = self.identifications.get(spelling) or self._identification(spelling)
         result.identification = found
         if found.get("needs_review") and result.status == READY:
             result.status = NEEDS_REVIEW
             result.messages.append(message("identification"))
 
+    def _identification(self, spelling: tuple) -> dict:
+        if any(spelling):
+            found = self.identifier.identify(*spelling).to_dict()
+        else:
+            found = {"make": None, "model": None, "calibre": None, "type": None,
+                     "make_id": None, "model_id": None, "calibre_id": None, "type_id": None,
+                     "confidence": {}, "method": "none", "methods": {}, "suggestions": [],
+                     "needs_review": False}
+        self.identifications[spelling] = found
+        return found
+
     def _find_duplicates(self, keyed: list[RowResult], existing_keys) -> None:
-        """`keyed`: the rows (not skipped) with a serial key, in order."""
+        """`keyed`: (row, serial key, make as written) for the rows (not skipped) with a
+        serial key, in order."""
         from registry.weapons.serials import is_short
 
         seen: dict[tuple, int] = {}
         plain_makes: dict = {}
         existing: set = set()
         if existing_keys is not None and keyed:
-            existing = existing_keys({result.values["serial_key"] for result in keyed})
+            existing = existing_keys({key for _result, key, _make in keyed})
         existing_makes: dict[str, set] = {}
         for key, make_id in existing:
             existing_makes.setdefault(key, set()).add(make_id)
-        for result in keyed:
-            key = result.values["serial_key"]
+        for result, key, raw_make in keyed:
             make_id = (result.identification or {}).get("make_id")
-            raw_make = result.values.get("raw_make")
             make_text = plain_makes.get(raw_make)
             if make_text is None:
                 make_text = plain_makes[raw_make] = normalize_title(raw_make)

@@ -132,7 +132,7 @@ def test_formulas_are_kept_as_text(app, reference):
     assert "formula" in [item["key"] for item in results[2].messages]
 
 
-from hypothesis import given  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
@@ -145,3 +145,41 @@ def test_the_fast_serial_path_gives_the_key_and_state_the_weapons_rules_give(raw
     if raw and _PLAIN_SERIAL.fullmatch(raw):
         assert detect_serial_state(raw) is SerialState.READABLE
         assert (raw.upper().translate(_PLAIN_FOLD) or None) == serial_key(raw)
+
+
+# Cells as field units type them: good and bad dates, statuses and countries, totals, the
+# header again, formulas, long texts, numbers, booleans (True == 1 in a dict) and blanks.
+MESSY_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["Kalachnikov", "KALASHNIKOV ", "Beretta", "beretta", "Zorglub", "AK 47", "92", "AKM",
+                     "A-12345", "a.12345", "B 555", "limé", "illisible", "7,62x39", "9 mm", "Pistolet",
+                     "Fusil d'assaut", "12/03/2024", "hier", "12/03/2099", "1800-01-01", "2024-03-12",
+                     "Saisie", "trouvée", "bof", "Russie", "Atlantide", "BE", "TOTAL", "Sous-total",
+                     "N°", "Marque", "=SUM(A1:A9)", "x" * 150, "y" * 2100, " ", "Ségou", "Ｓégou"]),
+    st.integers(-5, 50_000), st.floats(0, 50_000, allow_nan=False), st.booleans(),
+    st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(MESSY_CELLS, max_size=12), min_size=1, max_size=25))
+def test_reading_by_columns_gives_what_reading_row_by_row_gives(app, reference, rows):
+    """The fast path (distinct values of each column read once) and the row-by-row path
+    agree on every row: status, values, identification, messages and kept cells."""
+    import copy
+
+    from registry.reference.engine import get_identifier
+
+    sheet_rows = [["Etat des armes"], HEADER, *rows]
+    outcomes = []
+    for by_columns in (True, False):
+        sheet = Sheet("s", rows=copy.deepcopy(sheet_rows))
+        header = find_header(sheet)
+        analyser = RowAnalyser("ML", header, identifier=get_identifier("ML"),
+                               countries=CountryNames.from_database())
+        results = analyser.analyse(sheet, existing_keys=lambda keys: {(key, None) for key in keys if "5" in key},
+                                   by_columns=by_columns)
+        outcomes.append([(result.row, result.status, result.values, result.identification, result.messages,
+                          result.cells) for result in results])
+    assert outcomes[0] == outcomes[1]
