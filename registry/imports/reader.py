@@ -189,19 +189,25 @@ def _scan_xml_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, kind: str,
     far_cell = _far_cell_pattern(max_rows)
     tail = b""
     seen = 0
+    prolog_safe = False
     with archive.open(member) as stream:
         while True:
             chunk = stream.read(_CHUNK)
             if not chunk:
                 break
-            if seen == 0 and (chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or chunk[:2] == b"<\x00"):
-                raise ImportRefused(_l("The workbook holds an XML part in an unexpected encoding: it was refused."))
+            if seen == 0:
+                if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or chunk[:2] == b"<\x00":
+                    raise ImportRefused(_l("The workbook holds an XML part in an unexpected encoding: "
+                                           "it was refused."))
+                prolog_safe = _prolog_is_safe(chunk)
             seen += len(chunk)
             if seen > MAX_UNCOMPRESSED_BYTES:
                 raise ImportRefused(_l("The file unpacks to far more than its size (a “zip bomb”): "
                                        "it was refused."))
             window = tail + chunk
-            if _DECLARATION.search(window):
+            # XML allows a DOCTYPE only before the root element: past a prolog read whole
+            # without one, the rest of the part need not be searched for it.
+            if not prolog_safe and _DECLARATION.search(window):
                 raise ImportRefused(_l("The workbook declares XML entities (DOCTYPE/ENTITY), which "
                                        "spreadsheets never need: it was refused as unsafe."))
             if is_sheet:
@@ -227,6 +233,35 @@ def _scan_xml_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, kind: str,
         counter.close()
         max_row, max_column = counter.max_row, counter.max_column
     _check_extent(max_row, max_column, max_rows)
+
+
+class _RootReached(Exception):
+    pass
+
+
+def _prolog_is_safe(head: bytes) -> bool:
+    """True when `head` (a part's first bytes) reaches the root element with no DOCTYPE
+    before it; refused when it declares one; False when undecided (a prolog longer than
+    `head`, or not well-formed XML): the whole part is then searched."""
+
+    def doctype(*_arguments):
+        raise ImportRefused(_l("The workbook declares XML entities (DOCTYPE/ENTITY), which "
+                               "spreadsheets never need: it was refused as unsafe."))
+
+    def root(*_arguments):
+        raise _RootReached
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.StartElementHandler = root
+    try:
+        parser.Parse(head, False)
+    except _RootReached:
+        return True
+    except expat.ExpatError:
+        return False
+    return False
 
 
 def _exact_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[int, int]:

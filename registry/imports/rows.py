@@ -9,7 +9,7 @@ records are looked up for all the file's serials in a few queries.
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import repeat
 
 from flask_babel import lazy_gettext as _l
@@ -342,32 +342,20 @@ def _serial_state_and_key(raw_serial, detect_serial_state, serial_key, SerialSta
     return state.value, key
 
 
-_PLAIN_LINES = re.compile(r"^(?:(" + _PLAIN_SERIAL.pattern + r")|.*)$", re.MULTILINE)
-
-
 def _lines(texts: list[str]) -> str | None:
     """The texts joined one a line, or None when one of them holds a line break."""
     joined = "\n".join(texts)
     return joined if joined.count("\n") == len(texts) - 1 else None
 
 
-def _serial_states_and_keys(texts: list, detect_serial_state, serial_key, SerialState) -> dict:
-    """{serial text: (state, key)} for a column's distinct serial texts. The plain ones (most
-    of them) are recognised and folded all at once, in one string."""
-    distinct = {text for text in texts if text.__class__ is str}
-    joined = _lines(list(distinct)) if distinct else None
-    plain = [line for line in _PLAIN_LINES.findall(joined) if line] if joined is not None else []
-    folded = "\n".join(plain).upper().translate(_PLAIN_FOLD).split("\n") if plain else []
-    answers = dict(zip(plain, zip(repeat("readable"), folded), strict=False))  # a digit stays: never empty
-    for text in distinct.difference(plain):
-        answers[text] = _serial_state_and_key(text, detect_serial_state, serial_key, SerialState)
-    answers[None] = _serial_state_and_key(None, detect_serial_state, serial_key, SerialState)
-    return answers
-
-
-def _clean_lines(length: int) -> re.Pattern:
+def _clean_lines(length: int, serials: bool = False) -> re.Pattern:
     """Lines that are already clean text: printable ASCII, no space at either end, not
-    starting with '=', at most `length` characters (their cleaning leaves them as they are)."""
+    starting with '=', at most `length` characters (their cleaning leaves them as they are).
+    With `serials`, only plain serials among them: letters, digits and separators, with a
+    digit (see _serial_state_and_key)."""
+    if serials:
+        return re.compile(rf"^(?:((?=[^\n]*[0-9])[A-Za-z0-9./\-_](?:[A-Za-z0-9 ./\-_]{{0,{length - 2}}}"
+                          rf"[A-Za-z0-9./\-_])?)|.*)$", re.MULTILINE)
     return re.compile(rf"^(?:([!-<>-~](?:[ -~]{{0,{length - 2}}}[!-~])?)|.*)$", re.MULTILINE)
 
 
@@ -389,6 +377,7 @@ class RowAnalyser:
         self.dates: dict = {}
         self.statuses: dict = {}
         self.country_codes: dict = {}
+        self.serial_states: dict = {}  # serial text -> (state, key), filled when read by columns
         self.plan = []
         self.serial_index = None
         mapped_indexes = {index for index, _name in self.columns}
@@ -463,32 +452,35 @@ class RowAnalyser:
         for offset, cells in enumerate(data):
             if not cells or cells[0] is None and all(cell is None for cell in cells):
                 slow[offset] = 1  # a blank row
-        # A total is told by its first cells, a repeated header by its first column's title.
+        # A total is told by its first cells, a repeated header by its first column's title,
+        # a long cell in a column not imported is cut (with a message): all are texts.
+        def mark_texts(index: int, test) -> None:
+            values = column(index)
+            flagged = {value for value in set(values) if value.__class__ is str and test(value)}
+            if flagged:
+                for offset, value in enumerate(values):
+                    if value.__class__ is str and value in flagged:
+                        slow[offset] = 1
+
         first_index = self.columns[0][0] if self.columns else None
         title = self.title(first_index) if first_index is not None else None
-
-        def total_or_title(value, index):
-            return _SLOW if value.__class__ is str and (
-                (index < 3 and _TOTAL.match(value)) or (index == first_index and value == title)) else None
-
-        def too_long(value):
-            return _SLOW if value.__class__ is str and len(value) > MAX_CELL_CHARACTERS else None
-
         for index in sorted({0, 1, 2, first_index} - {None}):
             if index < width:
-                read_column(index, partial(total_or_title, index=index))
-        for index in self.unmapped:  # a long cell in a column not imported is cut, with a message
+                mark_texts(index, lambda value, index=index: (
+                    (index < 3 and _TOTAL.match(value)) or (index == first_index and value == title)))
+        for index in self.unmapped:
             if index >= width:
                 break
-            read_column(index, too_long)
+            mark_texts(index, lambda value: len(value) > MAX_CELL_CHARACTERS)
 
         keys: list[str] = []
         converted_columns: list = []
         by_field: dict[str, list] = {}
         for index, _name, kind, field_name, length, _clean in self.plan:
             if kind == _TEXT:
-                converted = self._convert_texts(column(index), min(length, MAX_CELL_CHARACTERS))
-                if _SLOW in converted:
+                converted, has_slow = self._convert_texts(column(index), min(length, MAX_CELL_CHARACTERS),
+                                                          serials=field_name == "raw_serial")
+                if has_slow:
                     for offset, value in enumerate(converted):
                         if value is _SLOW:
                             slow[offset] = 1
@@ -510,7 +502,8 @@ class RowAnalyser:
             keys.append("status")
             converted_columns.append(["seized"] * count)
         serials = by_field.get("raw_serial", empty)
-        serial_states = _serial_states_and_keys(serials, detect_serial_state, serial_key, SerialState)
+        serial_states = self.serial_states
+        serial_states[None] = _serial_state_and_key(None, detect_serial_state, serial_key, SerialState)
         spellings = zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
                         by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True)
         keyed = self.keyed
@@ -552,21 +545,42 @@ class RowAnalyser:
         table[None] = blank
         return list(map(table.__getitem__, values)), _SLOW in table.values()
 
-    def _convert_texts(self, values: list, length: int) -> list:
-        """A text column read: the cells already clean (most) are found all at once."""
+    def _convert_texts(self, values: list, length: int, serials: bool = False) -> tuple[list, bool]:
+        """A text column read, and whether a cell gives a message (_SLOW). The cells already
+        clean (most) are found all at once. For the serial column, the state and key of
+        each distinct serial are kept in self.serial_states."""
+        from registry.weapons.serials import SerialState, detect_serial_state, serial_key
+
         distinct = set(values)
         distinct.discard(None)
         texts = [value for value in distinct if value.__class__ is str]
         joined = _lines(texts) if texts else None
-        clean = [line for line in _clean_lines(length).findall(joined) if line] if joined is not None else []
+        clean = [line for line in _clean_lines(length, serials).findall(joined) if line] \
+            if joined is not None else []
         table = {text: text for text in clean}
+        if serials:
+            folded = "\n".join(clean).upper().translate(_PLAIN_FOLD).split("\n") if clean else []
+            # A digit stays: a plain serial's key is never empty.
+            self.serial_states.update(zip(clean, zip(repeat("readable"), folded), strict=False))
         for value in distinct.difference(clean):
             table[value] = self._plain_text(value, length)
+        if serials:
+            for text in set(table.values()).difference(self.serial_states):
+                if text is not _SLOW:
+                    self.serial_states[text] = _serial_state_and_key(
+                        text, detect_serial_state, serial_key, SerialState)
+        has_slow = _SLOW in table.values()
         table[None] = None
         if (0 in distinct or 1 in distinct) and any(value.__class__ is bool for value in values):
             # True == 1 == 1.0 share a dict entry: such a column is read cell by cell.
-            return [None if value is None else self._plain_text(value, length) for value in values]
-        return list(map(table.__getitem__, values))
+            converted = [None if value is None else self._plain_text(value, length) for value in values]
+            if serials:
+                for text in set(converted).difference(self.serial_states):
+                    if text is not _SLOW:
+                        self.serial_states[text] = _serial_state_and_key(
+                            text, detect_serial_state, serial_key, SerialState)
+            return converted, _SLOW in converted
+        return list(map(table.__getitem__, values)), has_slow
 
     def _plain_text(self, value, length: int):
         """The clean text of a cell, or _SLOW when reading it gives a message."""

@@ -2,6 +2,7 @@
 the parser sees it, with a clear message."""
 
 import io
+import secrets
 import zipfile
 
 import pytest
@@ -124,6 +125,28 @@ EXTERNAL_ENTITY = (
 @pytest.mark.parametrize("sheet_xml", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["billion-laughs", "external"])
 def test_xml_entity_declarations_in_a_sheet_are_refused(tmp_path, sheet_xml):
     assert "XML entities" in refusal(write(tmp_path, "entites.xlsx", raw_xlsx(sheet_xml)))
+
+
+def test_a_declaration_after_a_long_prolog_is_still_found(tmp_path):
+    # The prolog is read with expat from the first megabyte; a longer one (a comment padded
+    # past it) sends the whole part through the plain search.
+    noise = secrets.token_hex(600_000)  # does not compress like a bomb
+    padded = BILLION_LAUGHS.replace('<?xml version="1.0"?>', f'<?xml version="1.0"?><!--{noise}-->')
+    assert "XML entities" in refusal(write(tmp_path, "long.xlsx", raw_xlsx(padded)))
+
+
+def test_a_declaration_after_the_root_element_expands_nothing(tmp_path):
+    # Not XML (a DOCTYPE comes before the root or not at all): the reader refuses it, and
+    # no entity is ever expanded.
+    late = BILLION_LAUGHS.replace("<sheetData>", "<sheetData>" + BILLION_LAUGHS[21:BILLION_LAUGHS.index("]>") + 2], 1)
+    late = late.replace(BILLION_LAUGHS[21:BILLION_LAUGHS.index("]>") + 2], "", 1)
+    assert late.index("<worksheet") < late.index("<!DOCTYPE")
+    path = write(tmp_path, "late.xlsx", raw_xlsx(late))
+    try:
+        sheet = open_spreadsheet(path).read_sheet()
+    except ImportRefused:
+        return
+    assert all("lol" not in str(cell) for row in sheet.rows for cell in row)
 
 
 def test_an_entity_declaration_in_shared_strings_is_refused(tmp_path):
