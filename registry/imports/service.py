@@ -4,7 +4,9 @@ and do not commit, except where a long task commits its own batches through `on_
 """
 
 import gc
+import queue
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -610,7 +612,8 @@ def weapon_source(import_id: int, low: int, high: int) -> Select:
     return select(table.c.id.label("import_row_id"), *columns, numbered.c.ordinal).select_from(rows)
 
 
-def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], None] | None = None) -> Import:
+def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], None] | None = None,
+                  connections: int | None = None) -> Import:
     """Write every accepted row as a weapon record, by batches, with the hit check.
 
     Each batch is a few set-based statements whatever its size: the records are written
@@ -618,7 +621,13 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     naming its row in weapon.import_row_id. Idempotent: a row whose record exists (that
     column is unique) is not written again, so running it again after an interruption at
     any point finishes the work without losing or doubling a row.
-    `on_batch(import_)` runs after each batch (a job commits there)."""
+
+    With one connection (SQLite, whose writers take turns), the batches are written in
+    the caller's transaction and `on_batch(import_)` runs after each (a job commits
+    there). With more (`connections`, or the IMPORT_COMMIT_CONNECTIONS setting: two on
+    PostgreSQL), the caller's transaction is committed, the references are reserved at
+    once, and the batches are written side by side, each committed on its own connection;
+    `on_batch` runs in the caller's thread as each one ends."""
     from registry.weapons.service import create_weapons_from_select
 
     if import_.status != ImportStatus.COMMITTING:
@@ -626,19 +635,101 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     agency = db.session.get(Agency, import_.agency_id)
     accepted, written = _commit_plan(import_.id)
     import_.progress_total, import_.progress_done = len(accepted), len(written)
-    for batch in _batches(accepted, written, COMMIT_BATCH):
-        low, high = batch[0], batch[-1]
-        create_weapons_from_select(actor, agency, weapon_source(import_.id, low, high), len(batch),
-                                   details={"import": import_.id, "import_rows": [low, high]})
-        import_.progress_done += len(batch)
-        if on_batch is not None:
-            on_batch(import_)
+    batches = list(_batches(accepted, written, COMMIT_BATCH))
+    connections = min(connections or commit_connections(), len(batches))
+    if connections > 1:
+        _commit_side_by_side(actor, agency, import_, batches, connections, on_batch)
+    else:
+        for batch in batches:
+            low, high = batch[0], batch[-1]
+            create_weapons_from_select(actor, agency, weapon_source(import_.id, low, high), len(batch),
+                                       details={"import": import_.id, "import_rows": [low, high]})
+            import_.progress_done += len(batch)
+            if on_batch is not None:
+                on_batch(import_)
     _move(import_, ImportStatus.COMMITTED)
     import_.committed_at = utcnow()
     import_.progress_done = import_.progress_total
     refresh_counts(import_)
     record("import.commit", "import", import_.id, {"created": import_.counts.get("created")}, user=actor)
     return import_
+
+
+def commit_connections() -> int:
+    """How many connections write an import's batches at once: the setting, else two on
+    PostgreSQL (its backends write side by side) and one on SQLite (one writer at a time)."""
+    configured = current_app.config.get("IMPORT_COMMIT_CONNECTIONS")
+    if configured:
+        return max(1, int(configured))
+    return 2 if db.engine.dialect.name == "postgresql" else 1
+
+
+def _commit_side_by_side(actor: User, agency: Agency, import_: Import, batches: list[list[int]],
+                         connections: int, on_batch: Callable[[Import], None] | None) -> None:
+    """The batches written by `connections` threads, each with its own session. A batch is
+    one transaction: one that fails is rolled back whole, the others stay written, and the
+    threads stop after the batch they are on; the error is raised here."""
+    from registry.weapons.service import create_weapons_from_select, reserve_numbers_apart
+
+    import_id, actor_id, agency_id = import_.id, actor.id, agency.id
+    # The threads must see the caller's work, and must not wait on the locks it holds
+    # (the audit chain's head, the import's row).
+    db.session.commit()
+    year, number = reserve_numbers_apart(agency.country_code, sum(map(len, batches)))
+    pending: queue.SimpleQueue = queue.SimpleQueue()
+    for batch in batches:
+        pending.put((batch, number))
+        number += len(batch)
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
+    app = current_app._get_current_object()
+
+    def write() -> None:
+        with app.app_context():
+            try:
+                writer, owner = db.session.get(User, actor_id), db.session.get(Agency, agency_id)
+                while not stop.is_set():
+                    try:
+                        batch, first = pending.get_nowait()
+                    except queue.Empty:
+                        break
+                    low, high = batch[0], batch[-1]
+                    create_weapons_from_select(writer, owner, weapon_source(import_id, low, high), len(batch),
+                                               details={"import": import_id, "import_rows": [low, high]},
+                                               numbers=(year, first))
+                    db.session.commit()
+                    finished.put(len(batch))
+            except BaseException as error:  # handed to the caller's thread
+                db.session.rollback()
+                stop.set()
+                finished.put(error)
+            finally:
+                db.session.remove()
+                finished.put(None)
+
+    threads = [threading.Thread(target=write, name=f"import-{import_id}-commit-{index}", daemon=True)
+               for index in range(connections)]
+    for thread in threads:
+        thread.start()
+    failure: BaseException | None = None
+    try:
+        running = len(threads)
+        while running:
+            item = finished.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, BaseException):
+                failure = failure or item
+            elif failure is None:
+                import_.progress_done += item
+                if on_batch is not None:
+                    on_batch(import_)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    if failure is not None:
+        raise failure
 
 
 def row_counts_by_status(import_: Import) -> dict[str, int]:

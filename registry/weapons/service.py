@@ -202,14 +202,16 @@ def reserve_references(country_code: str, count: int, year: int | None = None) -
     return [f"{country_code}-{year}-{number:06d}" for number in range(first, first + count)]
 
 
-def reserve_numbers(country_code: str, count: int, year: int | None = None) -> tuple[int, int]:
-    """(year, first number) of a block of `count` reference numbers of the country.
+def reserve_numbers(country_code: str, count: int, year: int | None = None, session=None) -> tuple[int, int]:
+    """(year, first number) of a block of `count` reference numbers of the country, in
+    `session` (the request's or job's by default).
 
     `UPDATE ... SET last = last + count RETURNING last` locks the counter row until the
     transaction ends (SQLite: the write lock; PostgreSQL: the row lock). The first number
     of a year inserts the row; two first writers collide on the primary key and the loser
     retries the update.
     """
+    session = session if session is not None else db.session
     year = year or utcnow().year
     increment = (
         update(ReferenceCounter)
@@ -218,16 +220,26 @@ def reserve_numbers(country_code: str, count: int, year: int | None = None) -> t
         .returning(ReferenceCounter.last)
         .execution_options(synchronize_session=False)
     )
-    last = db.session.execute(increment).scalar_one_or_none()
+    last = session.execute(increment).scalar_one_or_none()
     if last is None:
         try:
-            with db.session.begin_nested():
-                db.session.execute(insert(ReferenceCounter).values(
+            with session.begin_nested():
+                session.execute(insert(ReferenceCounter).values(
                     country_code=country_code, year=year, last=count))
             last = count
         except IntegrityError:
-            last = db.session.execute(increment).scalar_one()
+            last = session.execute(increment).scalar_one()
     return year, last - count + 1
+
+
+def reserve_numbers_apart(country_code: str, count: int) -> tuple[int, int]:
+    """reserve_numbers() in a transaction of its own, committed at once: for records written
+    by several connections at the same time, which would otherwise wait on one another for
+    the counter. A block whose records are never written (a crash) leaves a gap."""
+    from sqlalchemy.orm import Session
+
+    with Session(db.engine) as session, session.begin():
+        return reserve_numbers(country_code, count, session=session)
 
 
 # --- Create, edit, delete ----------------------------------------------------------------
@@ -373,16 +385,18 @@ def _padded_number(number, dialect_name: str):
 
 
 def create_weapons_from_select(actor: User, agency: Agency, source: Select, count: int,
-                               details: dict | None = None) -> list[int]:
+                               details: dict | None = None,
+                               numbers: tuple[int, int] | None = None) -> list[int]:
     """Create `count` records of `agency` from `source` in one INSERT ... SELECT, so that no
     value passes through Python and the statements do not grow with the rows: the path
     of an import's commit.
 
     `source` selects Weapon columns by name (among BULK_COLUMNS, `status` and
     `serial_state` included) and `ordinal`, numbering its rows 1 to `count`, which orders
-    the block of references reserved for them. Writes one audit event (with `details`)
-    and runs the hit check. Answers the new records' ids. (A record's creation needs no
-    history row: its history shows created_at and created_by.)
+    the block of references reserved for them (in this transaction, or before it when
+    `numbers` gives the block's (year, first number)). Writes one audit event (with
+    `details`) and runs the hit check. Answers the new records' ids. (A record's creation
+    needs no history row: its history shows created_at and created_by.)
     """
     if not actor.can(Permission.IMPORT_RECORDS) or actor.agency.country_code != agency.country_code:
         raise NotAllowed(_l("Your role does not allow importing records for this agency."))
@@ -394,7 +408,7 @@ def create_weapons_from_select(actor: User, agency: Agency, source: Select, coun
     if unknown or not {"status", "serial_state"} <= set(names):
         raise ValueError(f"a bulk source needs status and serial_state, and no other column: {sorted(unknown)}")
     dialect_name = db.session.get_bind().dialect.name
-    year, first = reserve_numbers(agency.country_code, count)
+    year, first = numbers if numbers is not None else reserve_numbers(agency.country_code, count)
     prefix = f"{agency.country_code}-{year}-"
     now = utcnow()
     filled = {

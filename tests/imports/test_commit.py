@@ -62,8 +62,8 @@ def test_an_interrupted_commit_run_again_writes_every_row_once(
 
     service.start_commit(officer, import_)
     db.session.commit()
-    with pytest.raises(Interrupted):
-        service.commit_import(officer, import_, on_batch=crash_on_second_batch)
+    with pytest.raises(Interrupted):  # one connection: the batches are in the caller's transaction
+        service.commit_import(officer, import_, on_batch=crash_on_second_batch, connections=1)
     db.session.rollback()
     written = imported_weapons(import_)
     assert len(written) == (20 if committed_before_crash else 10)
@@ -211,3 +211,86 @@ def test_references_past_a_million_keep_every_digit(app, world, reference, tmp_p
     references = db.session.scalars(select(Weapon.reference).where(Weapon.import_row_id.is_not(None))
                                     .order_by(Weapon.import_row_id)).all()
     assert references == [f"ML-{year}-999999", f"ML-{year}-1000000", f"ML-{year}-1000001"]
+
+
+# --- Batches written side by side (PostgreSQL's default; forced here on both databases) ------
+
+
+def references_of(import_) -> list[str]:
+    return list(db.session.scalars(select(Weapon.reference).where(Weapon.import_row_id.in_(
+        select(ImportRow.id).where(ImportRow.import_id == import_.id)))))
+
+
+def test_batches_written_side_by_side_write_every_row_once(app, world, reference, tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "COMMIT_BATCH", 10)
+    officer, import_ = analysed_import(world, tmp_path, count=45)
+    progress = []
+    service.commit_import(officer, import_, on_batch=lambda current: progress.append(current.progress_done),
+                          connections=2)
+    db.session.commit()
+    written = imported_weapons(import_)
+    assert len(written) == len(set(written)) == 45
+    references = references_of(import_)
+    assert len(set(references)) == 45 and all(reference.startswith("ML-") for reference in references)
+    assert sorted(progress) == progress and len(progress) == 5 and progress[-1] == 45
+    assert import_.status is ImportStatus.COMMITTED and import_.counts["created"] == 45
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "weapon.bulk_create")) == 5
+
+
+def test_a_batch_failing_on_its_connection_is_rolled_back_and_the_rest_finished_later(
+        app, world, reference, tmp_path, monkeypatch):
+    import threading
+
+    from registry.weapons import service as weapons_service
+
+    monkeypatch.setattr(service, "COMMIT_BATCH", 10)
+    officer, import_ = analysed_import(world, tmp_path, count=45)
+    real = weapons_service.create_weapons_from_select
+    lock, calls, failed = threading.Lock(), [], []
+
+    def fails_in_third_batch(*arguments, **keywords):
+        ids = real(*arguments, **keywords)  # written, not yet committed
+        with lock:
+            calls.append(1)
+            if len(calls) == 3:
+                failed.append(keywords["details"]["import_rows"])
+                raise Interrupted  # a lost connection, a database error...
+        return ids
+
+    monkeypatch.setattr(weapons_service, "create_weapons_from_select", fails_in_third_batch)
+    with pytest.raises(Interrupted):
+        service.commit_import(officer, import_, connections=2)
+    db.session.rollback()
+    written = imported_weapons(import_)
+    low, high = failed[0]
+    assert not [row for row in written if low <= row <= high]  # the failed batch: nothing of it
+    assert len(written) == len(set(written)) and 20 <= len(written) < 45
+
+    monkeypatch.setattr(weapons_service, "create_weapons_from_select", real)
+    import_ = db.session.merge(import_)
+    service.commit_import(officer, import_, connections=2)
+    db.session.commit()
+    written = imported_weapons(import_)
+    assert len(written) == len(set(written)) == 45
+    assert len(set(references_of(import_))) == 45  # a reserved block left unused is a gap, never a repeat
+    assert import_.status is ImportStatus.COMMITTED and import_.counts["created"] == 45
+
+
+def test_a_stop_asked_between_batches_lets_the_writers_finish_their_batch(
+        app, world, reference, tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "COMMIT_BATCH", 10)
+    officer, import_ = analysed_import(world, tmp_path, count=45)
+
+    def stop_after_the_first(current):
+        raise Interrupted  # the job's on_batch raises so when the commit is cancelled or dies
+
+    with pytest.raises(Interrupted):
+        service.commit_import(officer, import_, on_batch=stop_after_the_first, connections=2)
+    db.session.rollback()
+    written = imported_weapons(import_)
+    assert len(written) == len(set(written)) and 10 <= len(written) < 45
+    import_ = db.session.merge(import_)
+    service.commit_import(officer, import_, connections=2)
+    db.session.commit()
+    assert len(set(imported_weapons(import_))) == len(imported_weapons(import_)) == 45
