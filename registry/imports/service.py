@@ -356,8 +356,7 @@ def refresh_counts(import_: Import) -> dict:
         counts[status] = number
     counts["accepted"] = db.session.scalar(select(func.count()).where(
         ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
-    counts["created"] = db.session.scalar(select(func.count()).where(
-        ImportRow.import_id == import_.id, ImportRow.weapon_id.is_not(None))) or 0
+    counts["created"] = _records_written(import_.id)
     import_.counts = counts
     return counts
 
@@ -531,9 +530,23 @@ def start_commit(actor: User, import_: Import, skip_approval: bool = False) -> I
     import_.status = ImportStatus.COMMITTING
     import_.committed_by_id = actor.id
     import_.error = None
-    accepted, written = _commit_plan(import_.id)
-    import_.progress_total, import_.progress_done = len(accepted), len(written)
+    import_.progress_total = db.session.scalar(select(func.count()).where(
+        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
+    import_.progress_done = _records_written(import_.id, accepted_only=True)
     return import_
+
+
+def _records_written(import_id: int, accepted_only: bool = False) -> int:
+    """How many of the import's rows have their record (one join on weapon.import_row_id,
+    not a lookup per row)."""
+    from registry.weapons.models import Weapon
+
+    table, weapon = ImportRow.__table__, Weapon.__table__
+    query = select(func.count()).select_from(weapon.join(table, table.c.id == weapon.c.import_row_id)) \
+        .where(table.c.import_id == import_id)
+    if accepted_only:
+        query = query.where(table.c.accepted.is_(True))
+    return db.session.scalar(query) or 0
 
 
 # Import row values -> the Weapon columns they fill (the keys RowAnalyser and correct_row write).
@@ -650,7 +663,10 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     _move(import_, ImportStatus.COMMITTED)
     import_.committed_at = utcnow()
     import_.progress_done = import_.progress_total
-    refresh_counts(import_)
+    if import_.counts:  # the rows' statuses are as the review left them: only "created" changed
+        import_.counts = {**import_.counts, "created": _records_written(import_.id)}
+    else:
+        refresh_counts(import_)
     record("import.commit", "import", import_.id, {"created": import_.counts.get("created")}, user=actor)
     return import_
 
