@@ -327,6 +327,7 @@ _TOTAL = re.compile(r"^\s*(sous[\s-]*)?(total|totaux|totals|subtotal|sub[\s-]tot
                     re.IGNORECASE)
 
 
+_NO_IDENTIFICATION: dict = {}
 _SLOW = object()  # a cell whose reading gives a message: its row is read by RowAnalyser._parse
 
 
@@ -436,10 +437,14 @@ class RowAnalyser:
         slow = bytearray(count)  # 1: the row goes through _parse
         empty = [None] * count
 
+        columns: dict[int, list] = {}
+
         def column(index: int) -> list:
             if index >= width:
                 return empty
-            return [row[index] if index < len(row) else None for row in data]
+            if index not in columns:
+                columns[index] = [row[index] if index < len(row) else None for row in data]
+            return columns[index]
 
         def read_column(index: int, read, blank=None) -> list:
             converted, has_slow = self._convert(column(index), read, blank)
@@ -449,8 +454,8 @@ class RowAnalyser:
                         slow[offset] = 1
             return converted
 
-        for offset, cells in enumerate(data):
-            if not cells or cells[0] is None and all(cell is None for cell in cells):
+        for offset in [offset for offset, cell in enumerate(column(0)) if cell is None]:
+            if all(cell is None for cell in data[offset]):
                 slow[offset] = 1  # a blank row
         # A total is told by its first cells, a repeated header by its first column's title,
         # a long cell in a column not imported is cut (with a message): all are texts.
@@ -510,6 +515,7 @@ class RowAnalyser:
         append = results.append
         identifications = self.identifications
         identifying = self.identifier is not None
+        unsure = message("identification")  # one message shared by the rows it concerns (never changed)
         for offset, cells, plain, raw_serial, spelling in zip(
                 range(count), data, zip(*converted_columns, strict=True), serials, spellings, strict=True):
             if slow[offset] or not (raw_serial or spelling[0] or spelling[1] or spelling[3]):
@@ -520,8 +526,7 @@ class RowAnalyser:
             if identifying:
                 found = identifications.get(spelling) or self._identification(spelling)
                 if found["needs_review"]:
-                    result = RowResult(first + offset + 1, cells, NEEDS_REVIEW, None, found,
-                                       [message("identification")])
+                    result = RowResult(first + offset + 1, cells, NEEDS_REVIEW, None, found, [unsure])
                 else:
                     result = RowResult(first + offset + 1, cells, READY, None, found)
             else:
@@ -787,28 +792,41 @@ class RowAnalyser:
         serial key, in order."""
         from registry.weapons.serials import is_short
 
-        seen: dict[tuple, int] = {}
-        plain_makes: dict = {}
+        if not keyed:
+            return
+        results, keys, raw_makes = zip(*keyed, strict=True)
         existing: set = set()
-        if existing_keys is not None and keyed:
-            existing = existing_keys({key for _result, key, _make in keyed})
+        if existing_keys is not None:
+            existing = existing_keys(set(keys))
         existing_makes: dict[str, set] = {}
         for key, make_id in existing:
             existing_makes.setdefault(key, set()).add(make_id)
-        for result, key, raw_make in keyed:
-            make_id = (result.identification or {}).get("make_id")
-            make_text = plain_makes.get(raw_make)
-            if make_text is None:
-                make_text = plain_makes[raw_make] = normalize_title(raw_make)
-            identity = (key, make_id if make_id is not None else make_text)
-            if identity in seen and not (is_short(key) and not make_text):
-                result.messages.append(message("duplicate_file", row=seen[identity]))
-                if result.status in (READY, NEEDS_REVIEW):
-                    result.status = DUPLICATE
+        plain_makes = {raw_make: normalize_title(raw_make) for raw_make in set(raw_makes)}
+        make_texts = list(map(plain_makes.__getitem__, raw_makes))
+        make_ids = [(result.identification or _NO_IDENTIFICATION).get("make_id") for result in results]
+        identities = list(zip(keys, [make_text if make_id is None else make_id
+                                     for make_id, make_text in zip(make_ids, make_texts, strict=True)],
+                              strict=True))
+        rows = [result.row for result in results]
+        # The first row of each (serial key, make), all at once: the later rows overwrite
+        # the earlier ones, so the dict is filled from the end.
+        first_rows = dict(zip(reversed(identities), reversed(rows), strict=True))
+        firsts = list(map(first_rows.__getitem__, identities))
+        for index in [index for index, (first, row) in enumerate(zip(firsts, rows, strict=True)) if first != row]:
+            result, key, make_text = results[index], keys[index], make_texts[index]
+            if is_short(key) and not make_text:
+                continue  # a short serial alone says too little to call two rows the same weapon
+            result.messages.append(message("duplicate_file", row=firsts[index]))
+            if result.status in (READY, NEEDS_REVIEW):
+                result.status = DUPLICATE
+            firsts[index] = None  # told as a duplicate of the file: not checked against records
+        if not existing_makes:
+            return
+        for index in [index for index, key in enumerate(keys) if key in existing_makes]:
+            if firsts[index] is None:
                 continue
-            seen.setdefault(identity, result.row)
-            makes = existing_makes.get(key)
-            if makes and (make_id in makes or None in makes or make_id is None):
+            makes, make_id, result = existing_makes[keys[index]], make_ids[index], results[index]
+            if make_id in makes or None in makes or make_id is None:
                 result.messages.append(message("duplicate_record"))
                 if result.status in (READY, NEEDS_REVIEW):
                     result.status = DUPLICATE

@@ -111,3 +111,19 @@ def test_the_worker_command_runs_the_queue(app, world, reference, tmp_path, redi
     result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code == 0, result.output
     assert fresh(import_.id).status is ImportStatus.REVIEW
+
+
+def test_an_analysis_leaves_the_garbage_collector_as_it_found_it(app, world, reference, tmp_path):
+    """The analysis pauses the cyclic collector and freezes what it made; once the rows are
+    stored, the collector runs again over everything (nothing stays frozen)."""
+    import gc
+
+    officer, import_ = uploaded(world, tmp_path)
+    assert gc.isenabled()
+    analysis = service.analyse_file(tmp_path / "saisies.xlsx", "ML")
+    assert gc.isenabled() and analysis.counts["ready"] > 0
+    del analysis
+    service.analyse_import(officer, import_)
+    db.session.commit()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert import_.status is ImportStatus.REVIEW
