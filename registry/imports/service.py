@@ -19,6 +19,7 @@ from sqlalchemy import (
     Enum,
     Select,
     String,
+    and_,
     case,
     cast,
     column,
@@ -607,7 +608,9 @@ def weapon_source(import_id: int, low: int, high: int) -> Select:
     numbered = select(table.c.id.label("row_id"), func.row_number().over(order_by=table.c.id).label("ordinal")) \
         .where(table.c.import_id == import_id, table.c.accepted.is_(True), table.c.id.between(low, high)) \
         .subquery("numbered")
-    rows = numbered.join(table, table.c.id == numbered.c.row_id)
+    # The range again on the rows joined: the planner then reads the batch's rows by the
+    # primary key rather than the import's every row.
+    rows = numbered.join(table, and_(table.c.id == numbered.c.row_id, table.c.id.between(low, high)))
     if db.session.get_bind().dialect.name == "postgresql":
         # json_to_record parses each document once (->> would parse it once per key).
         def value_type(name):
