@@ -63,6 +63,8 @@ AGENCY_KIND_LABELS = {
 
 class Agency(db.Model):
     __tablename__ = "agency"
+    # What a record's (agency_id, country_code) refers to: a record is of its agency's state.
+    __table_args__ = (UniqueConstraint("id", "country_code", name="uq_agency_id_country_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)

@@ -2,9 +2,11 @@
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
 from registry.extensions import db
 from registry.weapons.models import Weapon, WeaponChange, WeaponPhoto
@@ -218,3 +220,15 @@ def test_the_record_page_names_countries(world, client, login_as):
     page = client.get(f"/weapons/{weapon.id}").get_data(as_text=True)
     assert "Russie" in page and "Côte d" in page and "Mali" in page
     assert "<dd>RU</dd>" not in page and "<dd>CI</dd>" not in page
+
+
+def test_the_database_refuses_a_record_of_another_state_than_its_agency(app, world):
+    """(agency_id, country_code) is one foreign key to the agency: a record is of its
+    agency's state, whatever code writes it."""
+    weapon = create_weapon(world["ML"].user("officer"), status="seized", raw_make="Beretta", raw_serial="K-1")
+    db.session.commit()
+    weapon.country_code = "BF"
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.get(Weapon, weapon.id).country_code == "ML"
