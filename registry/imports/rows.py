@@ -317,6 +317,14 @@ def _cell_text(value) -> str | None:
     return unicodedata.normalize("NFC", text) if not text.isascii() else text or None
 
 
+def _clean_text(value) -> str | None:
+    """A text cell without its outer spaces, in NFC; any other cell as text."""
+    if value.__class__ is str:
+        text = value.strip()
+        return unicodedata.normalize("NFC", text) if not text.isascii() else text
+    return _cell_text(value)
+
+
 _TEXT, _DATE, _STATUS, _COUNTRY = range(4)
 TEXT_CACHE_SIZE = 20_000  # clean values kept per column (serials and references rarely repeat)
 _MISSING = object()
@@ -569,32 +577,24 @@ class RowAnalyser:
             self.serial_states.update(zip(clean, zip(repeat("readable"), folded), strict=False))
         for value in distinct.difference(clean):
             table[value] = self._plain_text(value, length)
-        if serials:
-            for text in set(table.values()).difference(self.serial_states):
-                if text is not _SLOW:
-                    self.serial_states[text] = _serial_state_and_key(
-                        text, detect_serial_state, serial_key, SerialState)
-        has_slow = _SLOW in table.values()
-        table[None] = None
         if (0 in distinct or 1 in distinct) and any(value.__class__ is bool for value in values):
             # True == 1 == 1.0 share a dict entry: such a column is read cell by cell.
             converted = [None if value is None else self._plain_text(value, length) for value in values]
-            if serials:
-                for text in set(converted).difference(self.serial_states):
-                    if text is not _SLOW:
-                        self.serial_states[text] = _serial_state_and_key(
-                            text, detect_serial_state, serial_key, SerialState)
-            return converted, _SLOW in converted
-        return list(map(table.__getitem__, values)), has_slow
+            texts_read = set(converted)
+        else:
+            table[None] = None
+            converted = list(map(table.__getitem__, values))
+            texts_read = set(table.values())
+        if serials:  # the serials not plain: one by one
+            for text in texts_read.difference(self.serial_states):
+                if text is not _SLOW:
+                    self.serial_states[text] = _serial_state_and_key(
+                        text, detect_serial_state, serial_key, SerialState)
+        return converted, _SLOW in texts_read
 
     def _plain_text(self, value, length: int):
         """The clean text of a cell, or _SLOW when reading it gives a message."""
-        if value.__class__ is str:
-            text = value.strip()
-            if not text.isascii():
-                text = unicodedata.normalize("NFC", text)
-        else:
-            text = _cell_text(value)
+        text = _clean_text(value)
         if not text:
             return None
         if len(text) > length or len(text) > MAX_CELL_CHARACTERS or text[0] == "=":
@@ -661,11 +661,7 @@ class RowAnalyser:
                         if text == value:
                             cells[index] = text  # one string kept for a text the column repeats
                         continue
-                    text = value.strip()
-                    if not text.isascii():
-                        text = unicodedata.normalize("NFC", text)
-                else:
-                    text = _cell_text(value)
+                text = _clean_text(value)
                 if not text:
                     continue
                 if len(text) > MAX_CELL_CHARACTERS and not long_fields:
