@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scratch import scratch_postgres  # noqa: E402
+from tests.scratch import scratch_postgres  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 
@@ -207,7 +207,7 @@ def main() -> None:
     in_own_process(openpyxl_run, path)
     peaks = [in_own_process(database_run, "SQLite", f"sqlite:///{work / 'bench.sqlite'}", path, floor)]
     if arguments.postgres:
-        with scratch_postgres(arguments.postgres) as url:
+        with scratch_postgres(arguments.postgres, prefix="registry_bench") as url:
             peaks.append(in_own_process(database_run, "PostgreSQL", url, path, floor))
     print(f"peak memory of an import: {max(peaks):.0f} MB (target <= 300 MB)")
     print("targets: analyse <= 2 x calamine parse; commit <= 3 x calamine parse")

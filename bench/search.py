@@ -23,10 +23,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scratch import scratch_postgres  # noqa: E402
-
 from registry import create_app  # noqa: E402
 from registry.extensions import db  # noqa: E402
+from tests.scratch import scratch_postgres  # noqa: E402
 
 COUNTRIES = ("ML", "BF", "NE", "CI")
 STATUSES = ("seized", "found", "surrendered", "lost", "stolen", "trafficked", "destroyed", "returned")
@@ -163,7 +162,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run("SQLite", f"sqlite:///{folder}/bench.sqlite", arguments.n, arguments.rounds)
     if arguments.postgres:
-        with scratch_postgres(arguments.postgres) as url:
+        with scratch_postgres(arguments.postgres, prefix="registry_bench") as url:
             run("PostgreSQL", url, arguments.n, arguments.rounds)
 
 if __name__ == "__main__":

@@ -7,17 +7,15 @@ that PostgreSQL server in a fresh database created for the run and dropped after
 
 import os
 import re
-import uuid
 from dataclasses import dataclass
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from registry import create_app
 from registry.auth.models import Agency, AgencyKind, Country, User
 from registry.auth.roles import Role
 from registry.extensions import db
+from tests.scratch import scratch_postgres
 
 PASSWORD = "Correct-Horse-42"
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
@@ -29,20 +27,8 @@ def database_url(tmp_path_factory):
     if not server_url:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry-test.sqlite'}"
         return
-    server = make_url(server_url)
-    if server.drivername == "postgresql":
-        server = server.set(drivername="postgresql+psycopg")
-    name = f"registry_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-        ), {"name": name})
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with scratch_postgres(server_url, prefix="registry_test") as url:
+        yield url
 
 
 def make_config(database_url: str, tmp_path) -> dict:
