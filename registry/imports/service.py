@@ -407,6 +407,63 @@ def _back_to_review(import_: Import) -> None:
 
 REVIEW_FIELDS = {"make": "raw_make", "model": "raw_model", "calibre": "raw_calibre", "type": "raw_type",
                  "serial": "raw_serial"}
+# Fields read, not identified: the sheet's field -> (row value, messages a good value ends).
+READ_FIELDS = {"event_date": ("event_date", {"date_unreadable", "date_future", "date_old"}),
+               "status": ("status", {"status_unknown"}),
+               "manufacture_country": ("manufacture_country_code", {"country_unknown"})}
+# Messages that make a row invalid (it cannot be accepted until they are gone).
+INVALIDATING = {"date_future", "date_old", "nothing"}
+
+
+def _read_field(import_: Import, field: str, text: str | None):
+    """The value a typed date, status or country stands for, or DomainError."""
+    from registry.imports.rows import EARLIEST_DATE, CountryNames, parse_date, parse_status
+
+    if text is None:
+        return None
+    if field == "event_date":
+        day = parse_date(text)
+        if day is None or day < EARLIEST_DATE or day > utcnow().date():
+            raise DomainError(_l("The date “%(value)s” was not understood: write it as 12/03/2024 "
+                                 "(not in the future).", value=text[:40]))
+        return day.isoformat()
+    if field == "status":
+        status = parse_status(text)
+        if status is None:
+            raise DomainError(_l("The status “%(value)s” was not understood: write seized, found, "
+                                 "surrendered, lost, stolen, trafficked, destroyed or returned.", value=text[:60]))
+        return status
+    code = CountryNames.from_database().code(text)
+    if code is None:
+        raise DomainError(_l("The country “%(value)s” was not understood: write its name or its ISO "
+                             "code.", value=text[:60]))
+    return code
+
+
+def _correct_read_field(actor: User, import_: Import, row: ImportRow, field: str, value: str | None) -> ImportRow:
+    key, ended = READ_FIELDS[field]
+    text = (value or "").strip()[:200] or None
+    values = dict(row.values)
+    read = _read_field(import_, field, text)
+    if read is None:
+        values.pop(key, None)
+        if field == "status":
+            values["status"] = "seized"
+    else:
+        values[key] = read
+    row.values = values
+    row.corrected = True
+    row.messages = [item for item in row.messages if item.get("key") not in ended]
+    if row.status == INVALID and not any(item.get("key") in INVALIDATING for item in row.messages):
+        row.status = NEEDS_REVIEW  # what made it invalid is corrected
+    if row.status in (READY, NEEDS_REVIEW):
+        unsure = (row.identification or {}).get("needs_review")
+        row.status = NEEDS_REVIEW if unsure else READY
+        row.accepted = row.status == READY
+    _back_to_review(import_)
+    refresh_counts(import_)
+    record("import.correct", "import_row", row.id, {"field": field, "value": value}, user=actor)
+    return row
 
 
 def correct_row(actor: User, import_: Import, row: ImportRow, field: str, value: str | None = None,
@@ -418,6 +475,8 @@ def correct_row(actor: User, import_: Import, row: ImportRow, field: str, value:
     _reviewable(actor, import_)
     if row.import_id != import_.id or row.weapon_id is not None:
         raise DomainError(_l("This row cannot be changed."))
+    if field in READ_FIELDS and target_id is None:
+        return _correct_read_field(actor, import_, row, field, value)
     if field not in REVIEW_FIELDS:
         raise DomainError(_l("Unknown field: %(name)s.", name=field))
     values = dict(row.values)

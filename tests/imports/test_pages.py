@@ -157,3 +157,40 @@ def test_the_review_names_weapon_types_in_the_readers_language(app, world, refer
     page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
     assert "Type : Pistolet" in page or "Type: Pistolet" in page
     assert "Pistol<" not in page
+
+
+def test_a_date_a_status_and_a_country_are_fixed_in_the_review(app, world, reference, client, login_as):
+    actions = login_as(world["ML"].user("officer"))
+    upload(actions, workbook([
+        ["Marque", "Modèle", "N° de série", "Date de saisie", "Statut", "Pays de fabrication"],
+        ["Beretta", "92", "D-1", "hier", "bof", "Atlantide"],
+        ["Beretta", "92", "D-2", "12/03/2099", "Saisie", "Italie"],
+    ]))
+    import_ = finish_jobs()
+    rows = {row.values["raw_serial"]: row for row in db.session.scalars(
+        select(ImportRow).where(ImportRow.import_id == import_.id))}
+    unsure, future = rows["D-1"], rows["D-2"]
+    assert unsure.status == "needs_review" and future.status == "invalid" and not future.accepted
+    view = f"/imports/{import_.id}"
+
+    # A value still not understood is refused, in French, and changes nothing.
+    response = actions.post(f"{view}/rows/{unsure.id}", {"action": "fix", "field": "event_date", "value": "demain"},
+                            token_from=view, follow_redirects=True)
+    assert "La date « demain » n’a pas été comprise" in response.get_data(as_text=True)
+    for field, value in (("event_date", "12/03/2024"), ("status", "volée"), ("manufacture_country", "Italie")):
+        actions.post(f"{view}/rows/{unsure.id}", {"action": "fix", "field": field, "value": value}, token_from=view)
+    actions.post(f"{view}/rows/{future.id}", {"action": "fix", "field": "event_date", "value": "2024-03-12"},
+                 token_from=view)
+    db.session.expire_all()
+    unsure, future = db.session.get(ImportRow, unsure.id), db.session.get(ImportRow, future.id)
+    assert unsure.values["event_date"] == "2024-03-12" and unsure.values["status"] == "stolen"
+    assert unsure.values["manufacture_country_code"] == "IT"
+    assert unsure.messages == [] and unsure.status == "ready" and unsure.accepted
+    assert future.values["event_date"] == "2024-03-12" and future.status == "ready" and future.accepted
+
+    actions.post(f"{view}/commit", token_from=view)
+    import_ = finish_jobs()
+    assert import_.status is ImportStatus.COMMITTED, import_.error
+    stolen = db.session.scalars(select(Weapon).where(Weapon.raw_serial == "D-1")).one()
+    assert stolen.status.value == "stolen" and str(stolen.event_date) == "2024-03-12"
+    assert stolen.manufacture_country_code == "IT"
