@@ -176,7 +176,8 @@ def test_a_date_a_status_and_a_country_are_fixed_in_the_review(app, world, refer
     # A value still not understood is refused, in French, and changes nothing.
     response = actions.post(f"{view}/rows/{unsure.id}", {"action": "fix", "field": "event_date", "value": "demain"},
                             token_from=view, follow_redirects=True)
-    assert "La date « demain » n’a pas été comprise" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "La date « demain » n" in page and "pas été comprise : écrivez-la comme 12/03/2024" in page
     for field, value in (("event_date", "12/03/2024"), ("status", "volée"), ("manufacture_country", "Italie")):
         actions.post(f"{view}/rows/{unsure.id}", {"action": "fix", "field": field, "value": value}, token_from=view)
     actions.post(f"{view}/rows/{future.id}", {"action": "fix", "field": "event_date", "value": "2024-03-12"},
