@@ -454,8 +454,7 @@ class RowAnalyser:
                 columns[index] = [row[index] if index < len(row) else None for row in data]
             return columns[index]
 
-        def read_column(index: int, read, blank=None) -> list:
-            converted, has_slow = self._convert(column(index), read, blank)
+        def mark_slow(converted: list, has_slow: bool) -> list:
             if has_slow:
                 for offset, value in enumerate(converted):
                     if value is _SLOW:
@@ -491,23 +490,11 @@ class RowAnalyser:
         by_field: dict[str, list] = {}
         for index, _name, kind, field_name, length, _clean in self.plan:
             if kind == _TEXT:
-                converted, has_slow = self._convert_texts(column(index), min(length, MAX_CELL_CHARACTERS),
-                                                          serials=field_name == "raw_serial")
-                if has_slow:
-                    for offset, value in enumerate(converted):
-                        if value is _SLOW:
-                            slow[offset] = 1
-                keys.append(field_name)
-                converted_columns.append(converted)
-                by_field[field_name] = converted
-                continue
-            if kind == _DATE:
-                read = self._plain_date
-            elif kind == _STATUS:
-                read = self._plain_status
+                converted = mark_slow(*self._convert_texts(column(index), min(length, MAX_CELL_CHARACTERS),
+                                                           serials=field_name == "raw_serial"))
             else:
-                read = self._plain_country
-            converted = read_column(index, read, "seized" if kind == _STATUS else None)
+                read = {_DATE: self._plain_date, _STATUS: self._plain_status}.get(kind, self._plain_country)
+                converted = mark_slow(*self._convert(column(index), read, "seized" if kind == _STATUS else None))
             keys.append(field_name)
             converted_columns.append(converted)
             by_field[field_name] = converted
