@@ -3,6 +3,7 @@ line and the jobs all call these functions; they take plain values and the actin
 and do not commit, except where a long task commits its own batches through `on_batch`.
 """
 
+import contextlib
 import gc
 import queue
 import shutil
@@ -783,10 +784,11 @@ def _commit_side_by_side(actor: User, agency: Agency, import_: Import, batches: 
                                                numbers=(year, first))
                     db.session.commit()
                     finished.put(len(batch))
-            except BaseException as error:  # handed to the caller's thread
-                db.session.rollback()
+            except BaseException as error:  # handed to the caller's thread, before anything else can fail
                 stop.set()
                 finished.put(error)
+                with contextlib.suppress(Exception):  # a lost connection fails its rollback too
+                    db.session.rollback()
             finally:
                 db.session.remove()
                 finished.put(None)
