@@ -65,7 +65,18 @@ def commit_job(import_id: int, user_id: int) -> None:
     if import_ is None or import_.status != ImportStatus.COMMITTING:
         return
     try:
-        service.commit_import(user, import_, on_batch=lambda current: db.session.commit())
+        service.commit_import(user, import_, on_batch=_save_batch)
+        db.session.commit()
+    except service.ImportCancelled:
+        # The batches written stay written (each is whole); committing again writes the rest.
+        db.session.rollback()
+        import_ = db.session.get(Import, import_id)
+        written = service.records_written(import_id)
+        import_.status = ImportStatus.FAILED
+        import_.cancel_requested = False
+        import_.counts = {**(import_.counts or {}), "created": written}
+        import_.error = str(_l("The commit was stopped as asked, after %(count)d records. Commit again to "
+                               "write the rest, or cancel the import: the records written stay.", count=written))
         db.session.commit()
     except DomainError as error:
         _fail(import_id, error.message)

@@ -364,7 +364,7 @@ def refresh_counts(import_: Import) -> dict:
         counts[status] = number
     counts["accepted"] = db.session.scalar(select(func.count()).where(
         ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
-    counts["created"] = _records_written(import_.id)
+    counts["created"] = records_written(import_.id)
     import_.counts = counts
     return counts
 
@@ -567,14 +567,13 @@ def approve_import(actor: User, import_: Import) -> Import:
 
 
 def cancel_import(actor: User, import_: Import) -> Import:
-    """Stop a running job at its next batch, or close the import. Committed records stay."""
+    """Stop a running job at its next batch, or close the import. Committed records stay:
+    a commit stopped part-way can be run again to write the rest, or the import closed."""
     _require(actor, Permission.IMPORT_RECORDS, import_)
     if import_.status in (ImportStatus.COMMITTED, ImportStatus.CANCELLED):
         raise DomainError(_l("This import is finished: it cannot be cancelled."))
-    if import_.status == ImportStatus.COMMITTING:
-        raise DomainError(_l("Records are being written: wait for the end, then check the result."))
     import_.cancel_requested = True
-    if import_.status != ImportStatus.ANALYSING:
+    if import_.status not in (ImportStatus.ANALYSING, ImportStatus.COMMITTING):
         _move(import_, ImportStatus.CANCELLED)
     record("import.cancel", "import", import_.id, {}, user=actor)
     return import_
@@ -597,13 +596,14 @@ def start_commit(actor: User, import_: Import, skip_approval: bool = False) -> I
     import_.status = ImportStatus.COMMITTING
     import_.committed_by_id = actor.id
     import_.error = None
+    import_.cancel_requested = False
     import_.progress_total = db.session.scalar(select(func.count()).where(
         ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
-    import_.progress_done = _records_written(import_.id, accepted_only=True)
+    import_.progress_done = records_written(import_.id, accepted_only=True)
     return import_
 
 
-def _records_written(import_id: int, accepted_only: bool = False) -> int:
+def records_written(import_id: int, accepted_only: bool = False) -> int:
     """How many of the import's rows have their record (one join on weapon.import_row_id,
     not a lookup per row)."""
     from registry.weapons.models import Weapon
@@ -733,7 +733,7 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     import_.committed_at = utcnow()
     import_.progress_done = import_.progress_total
     if import_.counts:  # the rows' statuses are as the review left them: only "created" changed
-        import_.counts = {**import_.counts, "created": _records_written(import_.id)}
+        import_.counts = {**import_.counts, "created": records_written(import_.id)}
     else:
         refresh_counts(import_)
     record("import.commit", "import", import_.id, {"created": import_.counts.get("created")}, user=actor)

@@ -256,8 +256,10 @@ def commit(import_id: int):
 def cancel(import_id: int):
     import_ = _load(import_id, "change")
     try:
+        committing = import_.status is ImportStatus.COMMITTING
         service.cancel_import(current_user, import_)
-        flash(_("Import cancelled."), "success")
+        flash(_("The commit stops after the batch it is writing; the records written stay.") if committing
+              else _("Import cancelled."), "success")
     except DomainError as error:
         _flash_error(error)
     return redirect(url_for("imports.view", import_id=import_.id))

@@ -74,6 +74,47 @@ def test_a_running_analysis_can_be_cancelled(app, world, reference, tmp_path):
     assert db.session.scalar(select(func.count()).where(ImportRow.import_id == import_.id)) == 0
 
 
+@pytest.mark.parametrize("connections", [1, 2])
+def test_a_running_commit_can_be_stopped_and_committed_again_later(
+        app, world, reference, tmp_path, monkeypatch, connections):
+    import time
+
+    from registry.weapons import service as weapons_service
+    from registry.weapons.models import Weapon
+
+    monkeypatch.setattr(service, "COMMIT_BATCH", 10)
+    app.config["IMPORT_COMMIT_CONNECTIONS"] = connections
+    real = weapons_service.create_weapons_from_select
+
+    def slow_batch(*arguments, **keywords):  # batches as long as a large sheet's, for the stop to land
+        time.sleep(0.2)
+        return real(*arguments, **keywords)
+
+    monkeypatch.setattr(weapons_service, "create_weapons_from_select", slow_batch)
+    rows = [["Marque", "Modèle", "N° de série"]] + [["Beretta", "92", f"ST-{number:03d}"] for number in range(45)]
+    officer, import_ = uploaded(world, tmp_path, workbook(rows))
+    service.analyse_import(officer, import_)
+    service.start_commit(officer, import_)
+    db.session.commit()
+    service.cancel_import(officer, import_)  # asked while the records are being written
+    db.session.commit()
+    assert fresh(import_.id).status is ImportStatus.COMMITTING  # stops after its batch
+    jobs.perform("imports.commit", {"import_id": import_.id, "user_id": officer.id})
+    import_ = fresh(import_.id)
+    written = db.session.scalar(select(func.count()).select_from(Weapon).where(Weapon.raw_serial.like("ST-%")))
+    assert import_.status is ImportStatus.FAILED and not import_.cancel_requested
+    assert 10 <= written < 45 and import_.counts["created"] == written
+    assert "arrêté comme demandé, après" in import_.error  # in the registry's language, French
+
+    service.start_commit(officer, import_)  # committed again: the rest, nothing twice
+    db.session.commit()
+    jobs.perform("imports.commit", {"import_id": import_.id, "user_id": officer.id})
+    import_ = fresh(import_.id)
+    assert import_.status is ImportStatus.COMMITTED and import_.counts["created"] == 45
+    assert db.session.scalar(select(func.count(func.distinct(Weapon.import_row_id))).where(
+        Weapon.raw_serial.like("ST-%"))) == 45
+
+
 @pytest.fixture
 def redis_queue(app, redis_jobs_queue):
     app.config["REDIS_URL"] = TEST_REDIS_URL
