@@ -148,6 +148,19 @@ def parse_date(value) -> date | None:
     return _parse_date_text(text[:40])
 
 
+def read_date(value, today: date) -> tuple:
+    """(ISO date, None, None) for a good date of an event, else (None, message key, its
+    value): not understood, in the future, or before 1850."""
+    parsed = parse_date(value)
+    if parsed is None:
+        return None, "date_unreadable", (_cell_text(value) or "")[:40]
+    if parsed > today:
+        return None, "date_future", parsed.isoformat()
+    if parsed < EARLIEST_DATE:
+        return None, "date_old", parsed.isoformat()
+    return parsed.isoformat(), None, None
+
+
 # --- Statuses -----------------------------------------------------------------------------------
 
 STATUS_WORDS = {
@@ -588,24 +601,38 @@ class RowAnalyser:
             return _SLOW
         return text
 
-    def _plain_date(self, value):
+    # Each distinct date, status and country cell is read once, for both readings.
+
+    def _date_of(self, value) -> tuple:
         read = self.dates.get(value)
         if read is None:
-            read = self.dates[value] = self._read_date(value)
-        return read[0] if read[0] is not None else _SLOW
+            read = self.dates[value] = read_date(value, self.today)
+        return read
 
-    def _plain_status(self, value):
+    def _status_of(self, value) -> str | None:
         status = self.statuses.get(value, _MISSING)
         if status is _MISSING:
             text = (_cell_text(value) or "")[:200]
             status = self.statuses[value] = parse_status(text) if text else None
-        return status if status is not None else _SLOW
+        return status
 
-    def _plain_country(self, value):
+    def _country_of(self, value) -> str | None:
         code = self.country_codes.get(value, _MISSING)
         if code is _MISSING:
             text = _cell_text(value)
             code = self.country_codes[value] = self.countries.code(text) if (self.countries and text) else None
+        return code
+
+    def _plain_date(self, value):
+        read = self._date_of(value)
+        return read[0] if read[0] is not None else _SLOW
+
+    def _plain_status(self, value):
+        status = self._status_of(value)
+        return status if status is not None else _SLOW
+
+    def _plain_country(self, value):
+        code = self._country_of(value)
         return code if code is not None else _SLOW
 
     def _parse(self, result: RowResult, cells: list, detect_serial_state, serial_key, SerialState) -> None:
@@ -665,9 +692,7 @@ class RowAnalyser:
                     clean[value] = text
                 values[column] = text
             elif kind == _DATE:
-                read = self.dates.get(value)
-                if read is None:
-                    read = self.dates[value] = self._read_date(value)
+                read = self._date_of(value)
                 if read[0] is not None:
                     values["event_date"] = read[0]
                 else:
@@ -677,20 +702,13 @@ class RowAnalyser:
                     else:
                         result.status = INVALID
             elif kind == _STATUS:
-                status = self.statuses.get(value, _MISSING)
-                if status is _MISSING:
-                    text = (_cell_text(value) or "")[:200]
-                    status = self.statuses[value] = parse_status(text) if text else None
+                status = self._status_of(value)
                 if status is None:
                     messages.append(message("status_unknown", value=(_cell_text(value) or "")[:60]))
                     review = True
                 values["status"] = status or "seized"
             else:  # a country
-                code = self.country_codes.get(value, _MISSING)
-                if code is _MISSING:
-                    text = _cell_text(value)
-                    code = self.country_codes[value] = (
-                        self.countries.code(text) if (self.countries and text) else None)
+                code = self._country_of(value)
                 if code is None:
                     messages.append(message("country_unknown", value=(_cell_text(value) or "")[:60]))
                     review = True
@@ -713,17 +731,6 @@ class RowAnalyser:
             self._identify(result, spelling)
         if values["serial_key"]:
             self.keyed.append((result, values["serial_key"], values.get("raw_make")))
-
-    def _read_date(self, value) -> tuple:
-        """(ISO date, None, None) for a good date, else (None, message key, its value)."""
-        parsed = parse_date(value)
-        if parsed is None:
-            return None, "date_unreadable", (_cell_text(value) or "")[:40]
-        if parsed > self.today:
-            return None, "date_future", parsed.isoformat()
-        if parsed < EARLIEST_DATE:
-            return None, "date_old", parsed.isoformat()
-        return parsed.isoformat(), None, None
 
     def _cut_long_cells(self, cells: list, messages: list) -> set:
         mapped = dict(self.columns)

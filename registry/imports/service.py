@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
@@ -418,16 +419,16 @@ INVALIDATING = {"date_future", "date_old", "nothing"}
 
 def _read_field(import_: Import, field: str, text: str | None):
     """The value a typed date, status or country stands for, or DomainError."""
-    from registry.imports.rows import EARLIEST_DATE, CountryNames, parse_date, parse_status
+    from registry.imports.rows import CountryNames, parse_status, read_date
 
     if text is None:
         return None
     if field == "event_date":
-        day = parse_date(text)
-        if day is None or day < EARLIEST_DATE or day > utcnow().date():
+        day, _problem, _value = read_date(text, date.today())  # as the analysis reads a date
+        if day is None:
             raise DomainError(_l("The date “%(value)s” was not understood: write it as 12/03/2024 "
                                  "(not in the future).", value=text[:40]))
-        return day.isoformat()
+        return day
     if field == "status":
         status = parse_status(text)
         if status is None:
