@@ -131,6 +131,8 @@ class Weapon(db.Model):
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who last changed the record: empty until its first change (a record's creation is
+    # created_by's; leaving it empty also spares a bulk insert one foreign-key check per row).
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

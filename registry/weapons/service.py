@@ -268,7 +268,7 @@ def create_weapon(actor: User, **fields) -> Weapon:
     weapon = Weapon(
         reference=reserve_references(agency.country_code, 1)[0], agency_id=agency.id,
         country_code=agency.country_code, created_by_id=actor.id, created_at=now,
-        updated_by_id=actor.id, updated_at=now, **cleaned,
+        updated_at=now, **cleaned,
     )
     db.session.add(weapon)
     db.session.flush()  # the history tab reads the creation from created_at and created_by
@@ -422,7 +422,7 @@ def create_weapons_from_select(actor: User, agency: Agency, source: Select, coun
         "reference": literal(prefix, String).concat(_padded_number(rows.c.ordinal + (first - 1), dialect_name)),
         "agency_id": literal(agency.id, Integer), "country_code": literal(agency.country_code, String),
         "created_by_id": literal(actor.id, Integer), "created_at": literal(now, UTCDateTime),
-        "updated_by_id": literal(actor.id, Integer), "updated_at": literal(now, UTCDateTime),
+        "updated_at": literal(now, UTCDateTime),
         "version": literal(1, Integer),
     }
     if "sharing" not in names:

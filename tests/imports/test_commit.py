@@ -165,7 +165,7 @@ def test_committed_records_hold_what_the_sheet_said(app, world, reference, tmp_p
             first.case_reference, first.notes) == ("RU", "2024-03-12", "Ségou", "PV 12/2024", "crosse cassée")
     assert first.status is WeaponStatus.STOLEN and first.sharing is Sharing.NATIONAL
     assert first.agency_id == world["ML"].agency.id and first.country_code == "ML"
-    assert first.created_by_id == officer.id and first.version == 1
+    assert first.created_by_id == officer.id and first.updated_by_id is None and first.version == 1
     assert second.serial_state is SerialState.OBLITERATED and second.serial_key is None
     assert second.status is WeaponStatus.SEIZED and second.event_date.isoformat() == "2024-01-05"
     year = first.created_at.year

@@ -200,10 +200,13 @@ def test_record_history_lists_every_change(world, client, login_as):
     officer = login_as(world["ML"].user("officer"))
     record_through_form(officer, raw_serial="HS-1", notes="first")
     weapon = latest_weapon()
+    assert weapon.created_by_id == world["ML"].user("officer").id and weapon.updated_by_id is None
     officer.post(f"/weapons/{weapon.id}/edit", VALID | {"raw_serial": "HS-2", "notes": "second",
                                                         "version": "1"})
     fields = set(db.session.scalars(select(WeaponChange.field).where(WeaponChange.weapon_id == weapon.id)))
     assert {"raw_serial", "notes"} <= fields
+    db.session.refresh(weapon)
+    assert weapon.updated_by_id == world["ML"].user("officer").id and weapon.updated_at > weapon.created_at
     response = client.get(f"/weapons/{weapon.id}?tab=history")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
