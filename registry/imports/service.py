@@ -584,8 +584,16 @@ def cancel_import(actor: User, import_: Import) -> Import:
 
 
 def start_commit(actor: User, import_: Import, skip_approval: bool = False) -> Import:
-    """Check the import may be committed now and mark it as committing. `skip_approval`
-    is for the command line, run by the platform's operators."""
+    """Check the import may be committed now and mark it as committing, with its progress
+    counted. `skip_approval` is for the command line, run by the platform's operators."""
+    _begin_commit(actor, import_, skip_approval)
+    import_.progress_total = db.session.scalar(select(func.count()).where(
+        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
+    import_.progress_done = records_written(import_.id, accepted_only=True)
+    return import_
+
+
+def _begin_commit(actor: User, import_: Import, skip_approval: bool = False) -> None:
     _require(actor, Permission.IMPORT_RECORDS, import_)
     if import_.status == ImportStatus.REVIEW and needs_approval(import_) and not skip_approval:
         raise DomainError(_l("A supervisor must approve this import before it is committed."))
@@ -598,10 +606,6 @@ def start_commit(actor: User, import_: Import, skip_approval: bool = False) -> I
     import_.committed_by_id = actor.id
     import_.error = None
     import_.cancel_requested = False
-    import_.progress_total = db.session.scalar(select(func.count()).where(
-        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
-    import_.progress_done = records_written(import_.id, accepted_only=True)
-    return import_
 
 
 def records_written(import_id: int, accepted_only: bool = False) -> int:
@@ -714,7 +718,7 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     from registry.weapons.service import create_weapons_from_select
 
     if import_.status != ImportStatus.COMMITTING:
-        start_commit(actor, import_)
+        _begin_commit(actor, import_)  # the progress is counted from the plan below
     agency = db.session.get(Agency, import_.agency_id)
     accepted, written = _commit_plan(import_.id)
     import_.progress_total, import_.progress_done = len(accepted), len(written)
