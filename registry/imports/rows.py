@@ -400,6 +400,7 @@ class RowAnalyser:
         self.statuses: dict = {}
         self.country_codes: dict = {}
         self.serial_states: dict = {}  # serial text -> (state, key), filled when read by columns
+        self.serial_rows: list | None = None  # each row's serial (state, key), when read by columns
         self.plan = []
         self.serial_index = None
         mapped_indexes = {index for index, _name in self.columns}
@@ -501,6 +502,9 @@ class RowAnalyser:
         keys: list[str] = []
         converted_columns: list = []
         by_field: dict[str, list] = {}
+        # Each row's serial (state, key), set by _convert_texts when it reads the serials.
+        self.serial_states = {None: _serial_state_and_key(None, detect_serial_state, serial_key, SerialState)}
+        self.serial_rows = None
         for index, _name, kind, field_name, length, _clean in self.plan:
             if kind == _TEXT:
                 converted = mark_slow(*self._convert_texts(column(index), min(length, MAX_CELL_CHARACTERS),
@@ -515,8 +519,7 @@ class RowAnalyser:
             keys.append("status")
             converted_columns.append(["seized"] * count)
         serials = by_field.get("raw_serial", empty)
-        serial_states = self.serial_states
-        serial_states[None] = _serial_state_and_key(None, detect_serial_state, serial_key, SerialState)
+        serial_rows = self.serial_rows or [self.serial_states[None]] * count
         spellings = zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
                         by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True)
         keyed = self.keyed
@@ -524,8 +527,9 @@ class RowAnalyser:
         identifications = self.identifications
         identifying = self.identifier is not None
         unsure = message("identification")  # one message shared by the rows it concerns (never changed)
-        for offset, cells, plain, raw_serial, spelling in zip(
-                range(count), data, zip(*converted_columns, strict=True), serials, spellings, strict=True):
+        for offset, cells, plain, raw_serial, serial, spelling in zip(
+                range(count), data, zip(*converted_columns, strict=True), serials, serial_rows, spellings,
+                strict=True):
             if slow[offset] or not (raw_serial or spelling[0] or spelling[1] or spelling[3]):
                 result = RowResult(first + offset + 1, cells)
                 append(result)
@@ -539,7 +543,6 @@ class RowAnalyser:
                     result = RowResult(first + offset + 1, cells, READY, None, found)
             else:
                 result = RowResult(first + offset + 1, cells, READY, None, None)
-            serial = serial_states[raw_serial]
             result._values, result._keys, result._plain, result._serial = None, keys, plain, serial
             append(result)
             if serial[1]:
@@ -560,10 +563,15 @@ class RowAnalyser:
 
     def _convert_texts(self, values: list, length: int, serials: bool = False) -> tuple[list, bool]:
         """A text column read, and whether a cell gives a message (_SLOW). The cells already
-        clean (most) are found all at once. For the serial column, the state and key of
-        each distinct serial are kept in self.serial_states."""
+        clean (most) are found all at once. For the serial column, each row's serial state
+        and key are put in self.serial_rows (None for a row read by _parse)."""
         from registry.weapons.serials import SerialState, detect_serial_state, serial_key
 
+        sample = set(values[::8])
+        if len(sample) * 4 > len(values) // 8 + 1:  # mostly different texts (serials, references)
+            read = self._convert_text_rows(values, length, serials)
+            if read is not None:
+                return read
         distinct = set(values)
         distinct.discard(None)
         texts = [value for value in distinct if value.__class__ is str]
@@ -590,7 +598,45 @@ class RowAnalyser:
                 if text is not _SLOW:
                     self.serial_states[text] = _serial_state_and_key(
                         text, detect_serial_state, serial_key, SerialState)
+            self.serial_rows = list(map(self.serial_states.get, converted))
         return converted, _SLOW in texts_read
+
+    def _convert_text_rows(self, values: list, length: int, serials: bool) -> tuple[list, bool] | None:
+        """A column of mostly different texts read in row order, with no table of its
+        values: one pass of the regular expression tells the clean cells, kept as they are,
+        and the few others are read one by one. None when a cell holds a line break."""
+        from registry.weapons.serials import SerialState, detect_serial_state, serial_key
+
+        joined = _lines([value if value.__class__ is str else "" for value in values])
+        found = _clean_lines(length, serials).findall(joined) if joined is not None else ()
+        if len(found) != len(values):
+            return None
+        converted = [value if text else None for value, text in zip(values, found, strict=True)]
+        has_slow = False
+        read: dict = {}
+        for offset in [offset for offset, text in enumerate(found) if not text and values[offset] is not None]:
+            value = values[offset]
+            known = (value.__class__, value)  # True == 1 == 1.0: told apart by their type
+            text = read.get(known, _MISSING)
+            if text is _MISSING:
+                text = read[known] = self._plain_text(value, length)
+            converted[offset] = text
+            has_slow = has_slow or text is _SLOW
+        if serials:
+            # A digit stays: a plain serial's key is never empty.
+            folded = "\n".join(found).upper().translate(_PLAIN_FOLD).split("\n")
+            rows = [("readable", key) if text else None for text, key in zip(found, folded, strict=True)]
+            states = self.serial_states
+            for offset in [offset for offset, state in enumerate(rows) if state is None]:
+                text = converted[offset]
+                if text is _SLOW:
+                    continue  # the row is read by _parse
+                state = states.get(text)
+                if state is None:
+                    state = states[text] = _serial_state_and_key(text, detect_serial_state, serial_key, SerialState)
+                rows[offset] = state
+            self.serial_rows = rows
+        return converted, has_slow
 
     def _plain_text(self, value, length: int):
         """The clean text of a cell, or _SLOW when reading it gives a message."""
