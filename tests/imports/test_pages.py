@@ -195,3 +195,23 @@ def test_a_date_a_status_and_a_country_are_fixed_in_the_review(app, world, refer
     stolen = db.session.scalars(select(Weapon).where(Weapon.raw_serial == "D-1")).one()
     assert stolen.status.value == "stolen" and str(stolen.event_date) == "2024-03-12"
     assert stolen.manufacture_country_code == "IT"
+
+
+def test_the_commit_button_counts_its_rows_in_the_readers_language(app, world, reference, client, login_as):
+    from registry.auth.service import set_language
+
+    officer = world["ML"].user("officer")
+    actions = login_as(officer)
+    upload(actions, workbook([["Marque", "Modèle", "N° de série"], ["Beretta", "92", "CB-1"]]))
+    import_ = finish_jobs()
+    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
+    assert "écrire 1 ligne acceptée comme fiche" in page
+    set_language(officer, "en")
+    db.session.commit()
+    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
+    assert "write 1 accepted row as a record" in page
+    upload(actions, workbook([["Marque", "Modèle", "N° de série"], ["Beretta", "92", "CB-2"], ["Glock", "17", "CB-3"]]),
+           name="deux.xlsx")
+    import_ = finish_jobs()
+    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
+    assert "write 2 accepted rows as records" in page
