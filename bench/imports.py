@@ -10,7 +10,9 @@ Each database's import runs in its own process (as an RQ worker runs each job), 
 peak memory is printed.
 The parse, the analysis and the commit are timed REPEAT times (BENCH_REPEAT, default 3)
 and the fastest run is kept; between two commits, the records are deleted and the import
-taken back to its review, untimed.
+taken back to its review, untimed. The host's load changes over a run, so the analysis and
+the commit are each compared with a bare parse timed just before each of their runs (the
+ratio printed first); the ratio to the first floor is printed too.
 """
 
 import argparse
@@ -75,20 +77,29 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(label: str, function, results: dict, repeat: int = 1, between=None):
+def timed(label: str, function, results: dict, repeat: int = 1, between=None, floor: Path | None = None):
     """Run `function` `repeat` times and keep the fastest run: on a shared machine the
     fastest is the one least disturbed by other work. `between` runs, untimed, before
-    each run after the first."""
-    times = []
+    each run after the first. With `floor` (the sheet), a bare calamine parse of it is
+    timed just before each run, and its fastest is kept as results["floor " + label]:
+    a run is compared with the floor measured at the same moment of the machine's load."""
+    times, floors = [], []
     for run in range(repeat):
         if run and between is not None:
             between()
+        if floor is not None:
+            begin = time.perf_counter()
+            bare_calamine(floor)
+            floors.append(time.perf_counter() - begin)
         begin = time.perf_counter()
         value = function()
         times.append(time.perf_counter() - begin)
     results[label] = min(times)
     runs = f"  (best of {repeat}: {', '.join(f'{t:.2f}' for t in times)})" if repeat > 1 else ""
     print(f"  {label:<38} {results[label]:7.2f} s{runs}  [peak so far {peak_mb():.0f} MB]", flush=True)
+    if floors:
+        results["floor " + label] = min(floors)
+        print(f"    calamine parse just before each run: {', '.join(f'{t:.2f}' for t in floors)}", flush=True)
     return value
 
 
@@ -137,7 +148,7 @@ def database_run(label: str, url: str, path: Path, calamine_seconds: float) -> d
                               role=Role.OFFICER, password="Correct-Horse-42")
         db.session.commit()
         counts = timed("analyse (parse + identify + checks)", lambda: service.analyse_file(
-            path, "ML", file_name=path.name).counts, results, repeat=REPEAT)
+            path, "ML", file_name=path.name).counts, results, repeat=REPEAT, floor=path)
         print(f"    counts: {counts}")
         import_ = service.upload_import(officer, path, path.name, agency=agency)
         db.session.commit()
@@ -153,10 +164,12 @@ def database_run(label: str, url: str, path: Path, calamine_seconds: float) -> d
             db.session.commit()
 
         timed("commit (write records, hit check)", commit, results, repeat=REPEAT,
-              between=lambda: undo_commit(import_))
+              between=lambda: undo_commit(import_), floor=path)
         print(f"    records created: {import_.counts.get('created')}")
         for name in ("analyse (parse + identify + checks)", "commit (write records, hit check)"):
-            print(f"    {name.split(' (')[0]} / calamine parse = {results[name] / calamine_seconds:.2f}")
+            local = results["floor " + name]
+            print(f"    {name.split(' (')[0]} / calamine parse = {results[name] / local:.2f} (its runs' floor, "
+                  f"{local:.2f} s); {results[name] / calamine_seconds:.2f} against the first floor")
         db.session.remove()
         db.engine.dispose()
     return results
