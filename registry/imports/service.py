@@ -630,17 +630,17 @@ IDENTIFICATION_COLUMNS = {"make_id": "make_id", "model_id": "model_id", "calibre
                           "confidence": "identification_confidence"}
 
 
-def _commit_plan(import_id: int) -> tuple[list[int], set[int]]:
-    """The ids of the import's accepted rows, in order, and of those that have a record."""
+def _commit_plan(import_id: int) -> tuple[list[int], set[int], int]:
+    """The ids of the import's accepted rows, in order, of those that have a record, and
+    how many of the import's rows have one (accepted or not)."""
     from registry.weapons.models import Weapon
 
     table, weapon = ImportRow.__table__, Weapon.__table__
     accepted = list(db.session.scalars(select(table.c.id).where(
         table.c.import_id == import_id, table.c.accepted.is_(True)).order_by(table.c.id)))
-    written = set(db.session.scalars(select(weapon.c.import_row_id).join(
-        table, table.c.id == weapon.c.import_row_id).where(table.c.import_id == import_id,
-                                                            table.c.accepted.is_(True))))
-    return accepted, written
+    rows_written = db.session.execute(select(weapon.c.import_row_id, table.c.accepted).join(
+        table, table.c.id == weapon.c.import_row_id).where(table.c.import_id == import_id)).all()
+    return accepted, {row_id for row_id, was_accepted in rows_written if was_accepted}, len(rows_written)
 
 
 def _batches(accepted: list[int], written: set[int], size: int):
@@ -720,7 +720,7 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     if import_.status != ImportStatus.COMMITTING:
         _begin_commit(actor, import_)  # the progress is counted from the plan below
     agency = db.session.get(Agency, import_.agency_id)
-    accepted, written = _commit_plan(import_.id)
+    accepted, written, written_before = _commit_plan(import_.id)
     import_.progress_total, import_.progress_done = len(accepted), len(written)
     batches = list(_batches(accepted, written, COMMIT_BATCH))
     connections = min(connections or commit_connections(), len(batches))
@@ -738,7 +738,9 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     import_.committed_at = utcnow()
     import_.progress_done = import_.progress_total
     if import_.counts:  # the rows' statuses are as the review left them: only "created" changed
-        import_.counts = {**import_.counts, "created": records_written(import_.id)}
+        # Every batch wrote all its rows or raised (and weapon.import_row_id is unique): the
+        # records are those found before and those just written, with no count to run again.
+        import_.counts = {**import_.counts, "created": written_before + sum(map(len, batches))}
     else:
         refresh_counts(import_)
     record("import.commit", "import", import_.id, {"created": import_.counts.get("created")}, user=actor)
