@@ -71,6 +71,13 @@ def commit_job(import_id: int, user_id: int) -> None:
         # The batches written stay written (each is whole); committing again writes the rest.
         db.session.rollback()
         import_ = db.session.get(Import, import_id)
+        if not service.rows_left_to_write(import_id):
+            # The stop came as the last batch ended: every record is written, so the import
+            # is committed (a stopped import would ask to commit what is already there).
+            import_.cancel_requested = False
+            service.commit_import(user, import_)
+            db.session.commit()
+            return
         written = service.records_written(import_id)
         import_.status = ImportStatus.FAILED
         import_.cancel_requested = False

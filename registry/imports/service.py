@@ -608,6 +608,13 @@ def _begin_commit(actor: User, import_: Import, skip_approval: bool = False) -> 
     import_.cancel_requested = False
 
 
+def rows_left_to_write(import_id: int) -> int:
+    """How many of the import's accepted rows have no record yet."""
+    accepted = db.session.scalar(select(func.count()).where(
+        ImportRow.import_id == import_id, ImportRow.accepted.is_(True))) or 0
+    return accepted - records_written(import_id, accepted_only=True)
+
+
 def records_written(import_id: int, accepted_only: bool = False) -> int:
     """How many of the import's rows have their record (one join on weapon.import_row_id,
     not a lookup per row)."""

@@ -168,3 +168,40 @@ def test_an_analysis_leaves_the_garbage_collector_as_it_found_it(app, world, ref
     db.session.commit()
     assert gc.isenabled() and gc.get_freeze_count() == 0
     assert import_.status is ImportStatus.REVIEW
+
+
+@pytest.mark.parametrize("connections", [1, 2])
+def test_a_stop_that_comes_as_the_last_batch_ends_leaves_the_import_committed(
+        app, world, reference, tmp_path, monkeypatch, connections):
+    """Cancel asked while the last batch is written: every record is there, so the import
+    shows as committed, not as stopped with nothing left to write."""
+    from registry.weapons import service as weapons_service
+    from registry.weapons.models import Weapon
+
+    monkeypatch.setattr(service, "COMMIT_BATCH", 10)
+    app.config["IMPORT_COMMIT_CONNECTIONS"] = connections
+    real = weapons_service.create_weapons_from_select
+    rows = [["Marque", "Modèle", "N° de série"]] + [["Beretta", "92", f"LB-{number:03d}"] for number in range(15)]
+    officer, import_ = uploaded(world, tmp_path, workbook(rows))
+    service.analyse_import(officer, import_)
+    service.start_commit(officer, import_)
+    db.session.commit()
+    import_id = import_.id
+    written_batches = []
+
+    def cancel_during_the_last_batch(*arguments, **keywords):
+        ids = real(*arguments, **keywords)
+        written_batches.append(len(ids))
+        if sum(written_batches) == 15:  # the stop is asked from another request, as this batch ends
+            db.session.execute(Import.__table__.update().where(Import.__table__.c.id == import_id)
+                               .values(cancel_requested=True))
+        return ids
+
+    monkeypatch.setattr(weapons_service, "create_weapons_from_select", cancel_during_the_last_batch)
+    jobs.perform("imports.commit", {"import_id": import_id, "user_id": officer.id})
+    import_ = fresh(import_id)
+    assert sorted(written_batches) == [5, 10]
+    assert import_.status is ImportStatus.COMMITTED and not import_.cancel_requested and not import_.error
+    assert import_.counts["created"] == 15
+    assert db.session.scalar(select(func.count(func.distinct(Weapon.import_row_id))).where(
+        Weapon.raw_serial.like("LB-%"))) == 15
