@@ -54,7 +54,7 @@ def test_a_job_asked_for_in_a_rolled_back_transaction_never_runs(app, world, ref
 
 def test_a_file_that_cannot_be_analysed_fails_with_its_reason(app, world, reference, tmp_path):
     officer, import_ = uploaded(world, tmp_path, workbook([["Nom", "Prénom", "Adresse"], ["a", "b", "c"]]))
-    start_analysis_job(officer, import_)
+    service.start_analysis(officer, import_)  # the job is run here, not also in a thread
     db.session.commit()
     jobs.perform("imports.analyse", {"import_id": import_.id, "user_id": officer.id})
     import_ = fresh(import_.id)
