@@ -339,6 +339,9 @@ def _clean_text(value) -> str | None:
 
 
 _TEXT, _DATE, _STATUS, _COUNTRY = range(4)
+# A text column is read in row order (not through a table of its distinct values) when
+# more than this share of a sample of its cells differ: serials, case references.
+ROW_ORDER_SHARE = 0.25
 TEXT_CACHE_SIZE = 20_000  # clean values kept per column (serials and references rarely repeat)
 _MISSING = object()
 _PLAIN_SERIAL = re.compile(r"[A-Za-z0-9 ./\-_]*[0-9][A-Za-z0-9 ./\-_]*")
@@ -362,6 +365,12 @@ def _serial_state_and_key(raw_serial, detect_serial_state, serial_key, SerialSta
     if state is SerialState.READABLE and key is None:
         state = SerialState.UNREADABLE
     return state.value, key
+
+
+def _plain_keys(serials: list[str]) -> list[str]:
+    """The keys of plain serials (see _serial_state_and_key), all at once (a digit stays:
+    a plain serial's key is never empty); an empty text gives an empty key."""
+    return "\n".join(serials).upper().translate(_PLAIN_FOLD).split("\n") if serials else []
 
 
 def _lines(texts: list[str]) -> str | None:
@@ -503,8 +512,7 @@ class RowAnalyser:
         converted_columns: list = []
         by_field: dict[str, list] = {}
         # Each row's serial (state, key), set by _convert_texts when it reads the serials.
-        self.serial_states = {None: _serial_state_and_key(None, detect_serial_state, serial_key, SerialState)}
-        self.serial_rows = None
+        self.serial_states, self.serial_rows = {}, None
         for index, _name, kind, field_name, length, _clean in self.plan:
             if kind == _TEXT:
                 converted = mark_slow(*self._convert_texts(column(index), min(length, MAX_CELL_CHARACTERS),
@@ -519,7 +527,7 @@ class RowAnalyser:
             keys.append("status")
             converted_columns.append(["seized"] * count)
         serials = by_field.get("raw_serial", empty)
-        serial_rows = self.serial_rows or [self.serial_states[None]] * count
+        serial_rows = self.serial_rows or [self._serial_state(None)] * count
         spellings = zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
                         by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True)
         keyed = self.keyed
@@ -565,10 +573,8 @@ class RowAnalyser:
         """A text column read, and whether a cell gives a message (_SLOW). The cells already
         clean (most) are found all at once. For the serial column, each row's serial state
         and key are put in self.serial_rows (None for a row read by _parse)."""
-        from registry.weapons.serials import SerialState, detect_serial_state, serial_key
-
-        sample = set(values[::8])
-        if len(sample) * 4 > len(values) // 8 + 1:  # mostly different texts (serials, references)
+        sample = values[::8]
+        if len(set(sample)) > ROW_ORDER_SHARE * len(sample):  # mostly different texts (serials, references)
             read = self._convert_text_rows(values, length, serials)
             if read is not None:
                 return read
@@ -580,9 +586,7 @@ class RowAnalyser:
             if joined is not None else []
         table = {text: text for text in clean}
         if serials:
-            folded = "\n".join(clean).upper().translate(_PLAIN_FOLD).split("\n") if clean else []
-            # A digit stays: a plain serial's key is never empty.
-            self.serial_states.update(zip(clean, zip(repeat("readable"), folded), strict=False))
+            self.serial_states.update(zip(clean, zip(repeat("readable"), _plain_keys(clean)), strict=False))
         for value in distinct.difference(clean):
             table[value] = self._plain_text(value, length)
         if (0 in distinct or 1 in distinct) and any(value.__class__ is bool for value in values):
@@ -593,11 +597,10 @@ class RowAnalyser:
             table[None] = None
             converted = list(map(table.__getitem__, values))
             texts_read = set(table.values())
-        if serials:  # the serials not plain: one by one
+        if serials:  # the serials not plain (and an empty cell, None): one by one
             for text in texts_read.difference(self.serial_states):
                 if text is not _SLOW:
-                    self.serial_states[text] = _serial_state_and_key(
-                        text, detect_serial_state, serial_key, SerialState)
+                    self._serial_state(text)
             self.serial_rows = list(map(self.serial_states.get, converted))
         return converted, _SLOW in texts_read
 
@@ -605,8 +608,6 @@ class RowAnalyser:
         """A column of mostly different texts read in row order, with no table of its
         values: one pass of the regular expression tells the clean cells, kept as they are,
         and the few others are read one by one. None when a cell holds a line break."""
-        from registry.weapons.serials import SerialState, detect_serial_state, serial_key
-
         joined = _lines([value if value.__class__ is str else "" for value in values])
         found = _clean_lines(length, serials).findall(joined) if joined is not None else ()
         if len(found) != len(values):
@@ -623,20 +624,22 @@ class RowAnalyser:
             converted[offset] = text
             has_slow = has_slow or text is _SLOW
         if serials:
-            # A digit stays: a plain serial's key is never empty.
-            folded = "\n".join(found).upper().translate(_PLAIN_FOLD).split("\n")
-            rows = [("readable", key) if text else None for text, key in zip(found, folded, strict=True)]
-            states = self.serial_states
+            rows = [("readable", key) if text else None for text, key in zip(found, _plain_keys(found), strict=True)]
             for offset in [offset for offset, state in enumerate(rows) if state is None]:
-                text = converted[offset]
-                if text is _SLOW:
-                    continue  # the row is read by _parse
-                state = states.get(text)
-                if state is None:
-                    state = states[text] = _serial_state_and_key(text, detect_serial_state, serial_key, SerialState)
-                rows[offset] = state
+                if converted[offset] is not _SLOW:  # (a _SLOW row is read by _parse)
+                    rows[offset] = self._serial_state(converted[offset])
             self.serial_rows = rows
         return converted, has_slow
+
+    def _serial_state(self, text: str | None) -> tuple:
+        """The (state, key) of a serial that is not plain, read once."""
+        from registry.weapons.serials import SerialState, detect_serial_state, serial_key
+
+        state = self.serial_states.get(text)
+        if state is None:
+            state = self.serial_states[text] = _serial_state_and_key(text, detect_serial_state, serial_key,
+                                                                     SerialState)
+        return state
 
     def _plain_text(self, value, length: int):
         """The clean text of a cell, or _SLOW when reading it gives a message."""

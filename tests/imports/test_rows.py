@@ -168,18 +168,23 @@ def test_reading_by_columns_gives_what_reading_row_by_row_gives(app, reference, 
     """The fast path (distinct values of each column read once) and the row-by-row path
     agree on every row: status, values, identification, messages and kept cells."""
     import copy
+    from unittest import mock
 
+    from registry.imports import rows as rows_module
     from registry.reference.engine import get_identifier
 
     sheet_rows = [["Etat des armes"], HEADER, *rows]
     outcomes = []
-    for by_columns in (True, False):
+    # Read row by row; by columns, each text column through a table of its distinct values
+    # (as a large sheet's makes) or in row order (as its serials); and by columns as chosen.
+    for by_columns, share in ((False, None), (True, 2.0), (True, 0.0), (True, rows_module.ROW_ORDER_SHARE)):
         sheet = Sheet("s", rows=copy.deepcopy(sheet_rows))
         header = find_header(sheet)
         analyser = RowAnalyser("ML", header, identifier=get_identifier("ML"),
                                countries=CountryNames.from_database())
-        results = analyser.analyse(sheet, existing_keys=lambda keys: {(key, None) for key in keys if "5" in key},
-                                   by_columns=by_columns)
+        with mock.patch.object(rows_module, "ROW_ORDER_SHARE", share):
+            results = analyser.analyse(sheet, existing_keys=lambda keys: {(key, None) for key in keys if "5" in key},
+                                       by_columns=by_columns)
         outcomes.append([(result.row, result.status, result.values, result.identification, result.messages,
                           result.cells) for result in results])
-    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] == outcomes[1] == outcomes[2] == outcomes[3]
