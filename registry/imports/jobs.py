@@ -71,7 +71,8 @@ def commit_job(import_id: int, user_id: int) -> None:
         # The batches written stay written (each is whole); committing again writes the rest.
         db.session.rollback()
         import_ = db.session.get(Import, import_id)
-        if not service.rows_left_to_write(import_id):
+        accepted, written = service.commit_progress(import_id)
+        if written == accepted:
             # The stop came as the last batch ended: every record is written, so the import
             # is committed (a stopped import would ask to commit what is already there).
             import_.cancel_requested = False

@@ -587,9 +587,7 @@ def start_commit(actor: User, import_: Import, skip_approval: bool = False) -> I
     """Check the import may be committed now and mark it as committing, with its progress
     counted. `skip_approval` is for the command line, run by the platform's operators."""
     _begin_commit(actor, import_, skip_approval)
-    import_.progress_total = db.session.scalar(select(func.count()).where(
-        ImportRow.import_id == import_.id, ImportRow.accepted.is_(True))) or 0
-    import_.progress_done = records_written(import_.id, accepted_only=True)
+    import_.progress_total, import_.progress_done = commit_progress(import_.id)
     return import_
 
 
@@ -608,11 +606,11 @@ def _begin_commit(actor: User, import_: Import, skip_approval: bool = False) -> 
     import_.cancel_requested = False
 
 
-def rows_left_to_write(import_id: int) -> int:
-    """How many of the import's accepted rows have no record yet."""
+def commit_progress(import_id: int) -> tuple[int, int]:
+    """How many of the import's rows are accepted, and how many of those have their record."""
     accepted = db.session.scalar(select(func.count()).where(
         ImportRow.import_id == import_id, ImportRow.accepted.is_(True))) or 0
-    return accepted - records_written(import_id, accepted_only=True)
+    return accepted, records_written(import_id, accepted_only=True)
 
 
 def records_written(import_id: int, accepted_only: bool = False) -> int:
