@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     true,
     update,
 )
@@ -59,6 +60,9 @@ from registry.imports.rows import (
 
 STORE_BATCH = 5000
 COMMIT_BATCH = 5000
+# An import storing at least this many rows has PostgreSQL's statistics of the import rows
+# read again at once, so that the review's and the commit's queries are planned for them.
+ANALYZE_AFTER_ROWS = 10_000
 
 
 class ImportCancelled(Exception):
@@ -350,6 +354,10 @@ def analyse_import(actor: User, import_: Import, on_batch: Callable[[Import], No
         if on_batch is not None:
             on_batch(import_)
     import_.counts = counts
+    if len(results) >= ANALYZE_AFTER_ROWS and db.session.get_bind().dialect.name == "postgresql":
+        # Autovacuum would do it within a minute or so; a commit run at once (the command
+        # line's `imports run --commit`) would meanwhile plan for a table without them.
+        db.session.execute(text("ANALYZE import_row"))
     _move(import_, ImportStatus.REVIEW)
     remember_mapping(import_.agency_id, analysis.header.titles, analysis.mapping)
     record("import.analyse", "import", import_.id, {"counts": import_.counts}, user=actor)

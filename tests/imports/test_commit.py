@@ -294,3 +294,19 @@ def test_a_stop_asked_between_batches_lets_the_writers_finish_their_batch(
     service.commit_import(officer, import_, connections=2)
     db.session.commit()
     assert len(set(imported_weapons(import_))) == len(imported_weapons(import_)) == 45
+
+
+def test_a_large_import_has_the_database_read_its_rows_statistics_before_the_commit(
+        app, world, reference, tmp_path, monkeypatch):
+    """On PostgreSQL, storing many rows runs ANALYZE on them, so that a commit started at
+    once (the command line's `imports run --commit`) is planned for the rows it reads."""
+    from sqlalchemy import text
+
+    monkeypatch.setattr(service, "ANALYZE_AFTER_ROWS", 30)
+    officer, import_ = analysed_import(world, tmp_path, count=40, prefix="AN")
+    assert import_.status is ImportStatus.REVIEW
+    if db.engine.dialect.name == "postgresql":
+        assert db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'import_row'")) >= 40
+    service.commit_import(officer, import_)
+    db.session.commit()
+    assert len(imported_weapons(import_)) == 40
