@@ -88,7 +88,11 @@ class _Table:
         self.models = list(session.scalars(select(Model)))
         self.calibres = list(session.scalars(select(Calibre)))
         self.types = list(session.scalars(select(WeaponType)))
-        self.aliases = list(session.scalars(select(Alias).where(Alias.country_code.is_(None))))
+        # (field, target id) -> the normalized spellings of its aliases: looked up for every
+        # entry and alias of the file (a scan of every alias each time made a load quadratic).
+        self.alias_index: dict[tuple[str, int], set[str]] = {}
+        for alias in session.scalars(select(Alias).where(Alias.country_code.is_(None))):
+            self.add_alias(alias)
         self.links = {tuple(row) for row in session.execute(
             select(model_calibre.c.model_id, model_calibre.c.calibre_id))}
         self.codes = {item.code for group in (self.makes, self.models, self.calibres, self.types)
@@ -96,8 +100,14 @@ class _Table:
         self.countries = country_keys(session.execute(
             select(Country.code, Country.alpha3, Country.name_en, Country.name_fr)))
 
+    def add_alias(self, alias: Alias) -> None:
+        for field_name in ("make", "model", "calibre", "type"):
+            target_id = getattr(alias, f"{field_name}_id")
+            if target_id is not None:
+                self.alias_index.setdefault((field_name, target_id), set()).add(alias.normalized)
+
     def alias_keys(self, field_name: str, target_id: int) -> set[str]:
-        return {alias.normalized for alias in self.aliases if getattr(alias, f"{field_name}_id") == target_id}
+        return self.alias_index.get((field_name, target_id), set())
 
 
 def apply_reference_file(actor, parsed: ReferenceFile, source: str) -> LoadReport:
@@ -124,7 +134,7 @@ def apply_reference_file(actor, parsed: ReferenceFile, source: str) -> LoadRepor
                       created_by_id=getattr(actor, "id", None), **{f"{field_name}_id": target.id})
         session.add(alias)
         session.flush()
-        table.aliases.append(alias)
+        table.add_alias(alias)
         report.added["aliases"] += 1
 
     def rename(field_name: str, target, new_name: str, counter: str | None) -> None:
