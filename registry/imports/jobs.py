@@ -71,17 +71,15 @@ def commit_job(import_id: int, user_id: int) -> None:
         # The batches written stay written (each is whole); committing again writes the rest.
         db.session.rollback()
         import_ = db.session.get(Import, import_id)
+        import_.cancel_requested = False
         accepted, written = service.commit_progress(import_id)
         if written == accepted:
             # The stop came as the last batch ended: every record is written, so the import
             # is committed (a stopped import would ask to commit what is already there).
-            import_.cancel_requested = False
             service.commit_import(user, import_)
             db.session.commit()
             return
-        written = service.records_written(import_id)
         import_.status = ImportStatus.FAILED
-        import_.cancel_requested = False
         import_.counts = {**(import_.counts or {}), "created": written}
         import_.error = str(_l("The commit was stopped as asked, after %(count)d records. Commit again to "
                                "write the rest, or cancel the import: the records written stay.", count=written))

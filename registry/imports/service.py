@@ -421,6 +421,8 @@ REVIEW_FIELDS = {"make": "raw_make", "model": "raw_model", "calibre": "raw_calib
 READ_FIELDS = {"event_date": ("event_date", {"date_unreadable", "date_future", "date_old"}),
                "status": ("status", {"status_unknown"}),
                "manufacture_country": ("manufacture_country_code", {"country_unknown"})}
+# The fields the review's Fix form offers, in its order.
+CORRECTABLE_FIELDS = (*REVIEW_FIELDS, *READ_FIELDS)
 # Messages that make a row invalid (it cannot be accepted until they are gone).
 INVALIDATING = {"date_future", "date_old", "nothing"}
 
@@ -618,20 +620,17 @@ def commit_progress(import_id: int) -> tuple[int, int]:
     """How many of the import's rows are accepted, and how many of those have their record."""
     accepted = db.session.scalar(select(func.count()).where(
         ImportRow.import_id == import_id, ImportRow.accepted.is_(True))) or 0
-    return accepted, records_written(import_id, accepted_only=True)
+    return accepted, records_written(import_id)
 
 
-def records_written(import_id: int, accepted_only: bool = False) -> int:
+def records_written(import_id: int) -> int:
     """How many of the import's rows have their record (one join on weapon.import_row_id,
-    not a lookup per row)."""
+    not a lookup per row). Such rows are all accepted (see _commit_plan)."""
     from registry.weapons.models import Weapon
 
     table, weapon = ImportRow.__table__, Weapon.__table__
-    query = select(func.count()).select_from(weapon.join(table, table.c.id == weapon.c.import_row_id)) \
-        .where(table.c.import_id == import_id)
-    if accepted_only:
-        query = query.where(table.c.accepted.is_(True))
-    return db.session.scalar(query) or 0
+    return db.session.scalar(select(func.count()).select_from(
+        weapon.join(table, table.c.id == weapon.c.import_row_id)).where(table.c.import_id == import_id)) or 0
 
 
 # Import row values -> the Weapon columns they fill (the keys RowAnalyser and correct_row write).
@@ -643,17 +642,18 @@ IDENTIFICATION_COLUMNS = {"make_id": "make_id", "model_id": "model_id", "calibre
                           "confidence": "identification_confidence"}
 
 
-def _commit_plan(import_id: int) -> tuple[list[int], set[int], int]:
-    """The ids of the import's accepted rows, in order, of those that have a record, and
-    how many of the import's rows have one (accepted or not)."""
+def _commit_plan(import_id: int) -> tuple[list[int], set[int]]:
+    """The ids of the import's accepted rows, in order, and of those that have a record
+    (every row with a record is accepted: only accepted rows are written, and a written
+    row's acceptance cannot change)."""
     from registry.weapons.models import Weapon
 
     table, weapon = ImportRow.__table__, Weapon.__table__
     accepted = list(db.session.scalars(select(table.c.id).where(
         table.c.import_id == import_id, table.c.accepted.is_(True)).order_by(table.c.id)))
-    rows_written = db.session.execute(select(weapon.c.import_row_id, table.c.accepted).join(
-        table, table.c.id == weapon.c.import_row_id).where(table.c.import_id == import_id)).all()
-    return accepted, {row_id for row_id, was_accepted in rows_written if was_accepted}, len(rows_written)
+    written = set(db.session.scalars(select(weapon.c.import_row_id).join(
+        table, table.c.id == weapon.c.import_row_id).where(table.c.import_id == import_id)))
+    return accepted, written
 
 
 def _batches(accepted: list[int], written: set[int], size: int):
@@ -733,7 +733,7 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     if import_.status != ImportStatus.COMMITTING:
         _begin_commit(actor, import_)  # the progress is counted from the plan below
     agency = db.session.get(Agency, import_.agency_id)
-    accepted, written, written_before = _commit_plan(import_.id)
+    accepted, written = _commit_plan(import_.id)
     import_.progress_total, import_.progress_done = len(accepted), len(written)
     batches = list(_batches(accepted, written, COMMIT_BATCH))
     connections = min(connections or commit_connections(), len(batches))
@@ -753,7 +753,7 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     if import_.counts:  # the rows' statuses are as the review left them: only "created" changed
         # Every batch wrote all its rows or raised (and weapon.import_row_id is unique): the
         # records are those found before and those just written, with no count to run again.
-        import_.counts = {**import_.counts, "created": written_before + sum(map(len, batches))}
+        import_.counts = {**import_.counts, "created": len(written) + sum(map(len, batches))}
     else:
         refresh_counts(import_)
     record("import.commit", "import", import_.id, {"created": import_.counts.get("created")}, user=actor)
