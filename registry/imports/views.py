@@ -168,7 +168,7 @@ def view(import_id: int):
         earlier=service.earlier_imports_of_same_file(import_), needs_approval=service.needs_approval(import_),
         mapping_titles=[(import_.titles[index] if import_.titles and index < len(import_.titles) else "", name)
                         for index, name in import_.mapping.items()],
-        fields=FIELDS, type_names=_type_names())
+        fields=FIELDS, correctable=service.CORRECTABLE_FIELDS, type_names=_type_names())
 
 
 def _type_names() -> dict[int, str]:
