@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from registry.imports.headers import HeaderMatch, normalize_title
 from registry.imports.reader import Sheet
+from registry.reference.normalize import usual_country_names
 
 READY = "ready"
 NEEDS_REVIEW = "needs_review"
@@ -199,24 +200,12 @@ def parse_status(text: str) -> str | None:
 
 # --- Countries ----------------------------------------------------------------------------------
 
-COUNTRY_ALIASES = {
-    "usa": "US", "etats unis": "US", "etats unis d amerique": "US", "united states": "US",
-    "amerique": "US", "uk": "GB", "angleterre": "GB", "grande bretagne": "GB", "england": "GB",
-    "great britain": "GB", "royaume uni": "GB", "russie": "RU", "russia": "RU",
-    "tchequie": "CZ", "republique tcheque": "CZ", "czech republic": "CZ", "czechia": "CZ",
-    "coree du sud": "KR", "south korea": "KR", "coree du nord": "KP", "north korea": "KP",
-    "iran": "IR", "syrie": "SY", "syria": "SY", "vietnam": "VN", "bolivie": "BO", "venezuela": "VE",
-    "tanzanie": "TZ", "cote d ivoire": "CI", "ivory coast": "CI", "rdc": "CD", "congo rdc": "CD",
-    "turquie": "TR", "turkey": "TR", "moldavie": "MD", "macedoine": "MK", "taiwan": "TW",
-    "laos": "LA", "belgique": "BE", "allemagne": "DE", "chine": "CN",
-}
-
-
 class CountryNames:
-    """Country names in French and English (and codes) to ISO codes, from the country table."""
+    """Country names in French and English (and codes) to ISO codes, from the country table,
+    and the usual and former names that identification knows too."""
 
     def __init__(self, countries: list[tuple[str, str, str, str]]):
-        self.lookup: dict[str, str] = dict(COUNTRY_ALIASES)
+        self.lookup: dict[str, str] = {normalize_title(name): code for name, code in usual_country_names()}
         for code, alpha3, name_en, name_fr in countries:
             for name in (name_en, name_fr):
                 normal = normalize_title(name)

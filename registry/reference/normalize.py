@@ -111,19 +111,27 @@ def digits(text_key: str) -> str:
     return "".join(character for character in text_key if character.isdigit())
 
 
-def country_keys(countries) -> dict[str, str]:
-    """Key of every way of writing a country -> its ISO code: the codes, the English and
-    French names (also before their comma: "Russie, Fédération de"), and the usual short
-    and historical names of data/country_names.tsv."""
+@lru_cache(maxsize=1)
+def usual_country_names() -> tuple[tuple[str, str], ...]:
+    """(name, ISO code) of the usual short and former names of countries that the country
+    table does not hold ("URSS", "Yougoslavie", "Angleterre"), from data/country_names.tsv:
+    the one list that identification and the import both read."""
     import csv
     from pathlib import Path
 
+    with open(Path(__file__).parent / "data" / "country_names.tsv", encoding="utf-8", newline="") as source:
+        return tuple((name, row["code"]) for row in csv.DictReader(source, delimiter="\t")
+                     for name in row["names"].split(";"))
+
+
+def country_keys(countries) -> dict[str, str]:
+    """Key of every way of writing a country -> its ISO code: the codes, the English and
+    French names (also before their comma: "Russie, Fédération de"), and the usual
+    names (usual_country_names)."""
     keys: dict[str, str] = {}
     for code, alpha3, name_en, name_fr in countries:
         for text in (code, alpha3, name_en, name_fr, name_en.split(",")[0], name_fr.split(",")[0]):
             keys.setdefault(key(text), code)
-    with open(Path(__file__).parent / "data" / "country_names.tsv", encoding="utf-8", newline="") as source:
-        for row in csv.DictReader(source, delimiter="\t"):
-            for name in row["names"].split(";"):
-                keys[key(name)] = row["code"]
+    for name, code in usual_country_names():
+        keys[key(name)] = code
     return keys

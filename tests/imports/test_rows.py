@@ -18,6 +18,7 @@ from registry.imports.rows import (
     parse_date,
     parse_status,
 )
+from registry.reference.normalize import key
 
 HEADER = ["N°", "Marque", "Modèle", "N° de série", "Calibre", "Type d'arme", "Date de saisie",
           "Statut", "Pays de fabrication", "Observations"]
@@ -52,6 +53,19 @@ def test_countries_by_french_or_english_name_or_code(app):
     assert names.code("bel") == "BE"
     assert names.code("DE") == "DE"
     assert names.code("Atlantide") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("URSS", "RU"), ("Union soviétique", "RU"), ("Yougoslavie", "RS"), ("RDA", "DE"),
+    ("Tchécoslovaquie", "CZ"), ("Angleterre", "GB"), ("États-Unis d'Amérique", "US"), ("RDC", "CD"),
+])
+def test_countries_by_the_usual_and_former_names_the_reference_table_knows(app, text, expected):
+    # The names a sheet gives for the country of manufacture of old weapons are the ones the
+    # identification engine reads in a model's note ("AK-47 (URSS)"): one list for both.
+    from registry.reference.engine import get_identifier
+
+    assert CountryNames.from_database().code(text) == expected
+    assert get_identifier("ML").country_keys.get(key(text)) == expected
 
 
 class CountingIdentifier:
