@@ -140,6 +140,12 @@ def init_app(app: Flask) -> None:
         if exc is not None:
             db.session.rollback()
 
+    @app.template_filter("label")
+    def label(text) -> str:
+        """A label before its value, "Status:" in English, "Statut :" in French (a space
+        before the colon, as French typography wants)."""
+        return _("%(label)s:", label=text)
+
     @app.context_processor
     def navigation_context():
         from flask_babel import get_locale

@@ -159,6 +159,23 @@ def test_the_review_names_weapon_types_in_the_readers_language(app, world, refer
     assert "Pistol<" not in page
 
 
+def test_labels_take_the_colon_of_the_readers_language(app, world, reference, client, login_as):
+    from registry.auth.service import set_language
+
+    officer = world["ML"].user("officer")
+    actions = login_as(officer)
+    upload(actions, workbook([["Marque", "Modèle", "N° de série"], ["Beretta", "92", "LB-1"]]))
+    import_ = finish_jobs()
+    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
+    # French typography: a space before the colon, as in the catalogue's sentences.
+    assert "<strong>Statut :</strong>" in page and "Marque : <strong>Beretta</strong>" in page
+    assert "Statut:" not in page
+    set_language(officer, "en")
+    db.session.commit()
+    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
+    assert "<strong>Status:</strong>" in page and "Make: <strong>Beretta</strong>" in page
+
+
 def test_a_date_a_status_and_a_country_are_fixed_in_the_review(app, world, reference, client, login_as):
     actions = login_as(world["ML"].user("officer"))
     upload(actions, workbook([
