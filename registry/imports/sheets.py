@@ -15,8 +15,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 
 from registry.extensions import db
+from registry.imports.headers import FIELDS
 from registry.imports.models import Import, ImportRow
 from registry.imports.rows import message_text
+from registry.reference.service import weapon_type_names
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,6 +53,10 @@ def result_workbook(import_: Import) -> bytes:
         header.append(cell)
     sheet.append(header)
     labels = status_labels()
+    type_names = weapon_type_names()
+    # A row keeps what the analysis found in English: the sheet names it in the reader's language.
+    field_labels = {"make": FIELDS["make"], "model": FIELDS["model"], "calibre": FIELDS["calibre"],
+                    "type": FIELDS["type"]}
     last_id = 0
     while True:
         rows = db.session.scalars(select(ImportRow).where(
@@ -65,8 +71,9 @@ def result_workbook(import_: Import) -> bytes:
             sheet.append([_cell(sheet, value) for value in [
                 row.row_number, *cells[:max(len(titles), len(row.cells or []))],
                 labels.get(row.status, row.status), found.get("make"), found.get("model"),
-                found.get("calibre"), found.get("type"),
-                ", ".join(f"{name} {value:.2f}" for name, value in confidence.items() if value) or None,
+                found.get("calibre"), type_names.get(found.get("type_id")) or found.get("type"),
+                ", ".join(f"{field_labels.get(name, name)} {value * 100:.0f} %"
+                          for name, value in confidence.items() if value) or None,
                 " ".join(message_text(item) for item in row.messages or []) or None,
                 row.weapon_reference]])
         db.session.expunge_all()

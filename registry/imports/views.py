@@ -20,6 +20,7 @@ from registry.imports.jobs import start_analysis_job, start_commit_job
 from registry.imports.models import Import, ImportRow, ImportStatus
 from registry.imports.rows import STATUSES, message_text
 from registry.imports.sheets import result_workbook, status_labels, template_workbook
+from registry.reference.service import weapon_type_names
 from registry.web import NAVIGATION
 
 blueprint = Blueprint("imports", __name__, url_prefix="/imports")
@@ -168,15 +169,7 @@ def view(import_id: int):
         earlier=service.earlier_imports_of_same_file(import_), needs_approval=service.needs_approval(import_),
         mapping_titles=[(import_.titles[index] if import_.titles and index < len(import_.titles) else "", name)
                         for index, name in import_.mapping.items()],
-        fields=FIELDS, correctable=service.CORRECTABLE_FIELDS, type_names=_type_names())
-
-
-def _type_names() -> dict[int, str]:
-    """Weapon types by id, named in the reader's language (a row keeps the name the
-    analysis found, in English)."""
-    from registry.reference.models import WeaponType
-
-    return {kind.id: kind.name for kind in db.session.scalars(select(WeaponType))}
+        fields=FIELDS, correctable=service.CORRECTABLE_FIELDS, type_names=weapon_type_names())
 
 
 @blueprint.route("/<int:import_id>/rows", methods=["POST"])

@@ -45,6 +45,11 @@ def bump_version() -> int:
     return version.version
 
 
+def weapon_type_names() -> dict[int, str]:
+    """Weapon types by id, named in the reader's language."""
+    return {kind.id: kind.name for kind in db.session.scalars(select(WeaponType))}
+
+
 def _slug(text: str) -> str:
     from registry.reference.normalize import fold
 

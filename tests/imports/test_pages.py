@@ -69,6 +69,10 @@ def test_upload_review_commit_and_download_the_result(app, world, reference, cli
     assert by_number[5]["Fiche créée"].startswith("ML-")
     assert by_number[8]["Marque identifiée"] == "Beretta"
     assert by_number[11]["Statut de l'import"] == "Ignorée"
+    # What was identified is named in the reader's language, like the review page.
+    assert by_number[5]["Type identifié"] == "Fusil d'assaut" and by_number[6]["Type identifié"] == "Pistolet"
+    assert by_number[5]["Confiance"].startswith("Marque ") and "Type d'arme " in by_number[5]["Confiance"]
+    assert by_number[5]["Confiance"].endswith(" %")
 
 
 def test_a_formula_in_the_sheet_comes_back_as_text_in_the_result(app, world, reference, client, login_as):
