@@ -17,6 +17,9 @@ ENVIRONMENT_VARIABLES = {
     "REGISTRY_MAIL_SERVER": "MAIL_SERVER",
     "REGISTRY_MAIL_PORT": "MAIL_PORT",
     "REGISTRY_MAIL_SENDER": "MAIL_SENDER",
+    "REGISTRY_MAIL_USE_TLS": "MAIL_USE_TLS",
+    "REGISTRY_MAIL_USERNAME": "MAIL_USERNAME",
+    "REGISTRY_MAIL_PASSWORD": "MAIL_PASSWORD",
     "REGISTRY_MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "REGISTRY_IMPORT_MAX_ROWS": "IMPORT_MAX_ROWS",
     "REGISTRY_IMPORT_COMMIT_CONNECTIONS": "IMPORT_COMMIT_CONNECTIONS",
@@ -25,6 +28,8 @@ ENVIRONMENT_VARIABLES = {
 }
 
 INTEGER_SETTINGS = {"MAIL_PORT", "MAX_UPLOAD_MB", "IMPORT_MAX_ROWS", "IMPORT_COMMIT_CONNECTIONS", "SESSION_HOURS"}
+BOOLEAN_SETTINGS = {"MAIL_USE_TLS"}
+TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
 class ConfigurationError(RuntimeError):
@@ -41,6 +46,9 @@ def default_settings() -> dict:
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,
         "MAIL_SENDER": "registry@localhost",
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
         "MAX_UPLOAD_MB": 20,
         "IMPORT_MAX_ROWS": 200_000,
         "IMPORT_COMMIT_CONNECTIONS": None,  # None: 2 on PostgreSQL, 1 on SQLite
@@ -73,7 +81,11 @@ def load_settings(overrides: dict | None = None) -> dict:
     for variable, name in ENVIRONMENT_VARIABLES.items():
         if variable in os.environ and os.environ[variable] != "":
             value = os.environ[variable]
-            settings[name] = int(value) if name in INTEGER_SETTINGS else value
+            if name in INTEGER_SETTINGS:
+                value = int(value)
+            elif name in BOOLEAN_SETTINGS:
+                value = value.strip().lower() in TRUE_WORDS
+            settings[name] = value
     settings.update(overrides or {})
     settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
     production = settings["REGISTRY_ENV"] == "production"

@@ -6,6 +6,7 @@ rolled-back action never sends one.
 
 import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 from flask import current_app
@@ -85,29 +86,51 @@ def _queue_mail(notification: Notification) -> None:
     for user in _recipients(notification):
         with force_locale(user.language):
             text = notification.text
-            subject = gettext("Firearms tracing registry") + ": " + text[:120]
+            subject = gettext("%(label)s:", label=gettext("Firearms tracing registry")) + " " + text[:120]
         body = text + ("\n\n" + base_url + notification.link if notification.link else "")
         db.session.info.setdefault(PENDING_MAIL, []).append((app, user.email, subject, body))
 
 
-def send_mail(app, recipient: str, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"] = app.config["MAIL_SENDER"]
-    message["To"] = recipient
-    message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(app.config["MAIL_SERVER"], int(app.config["MAIL_PORT"]), timeout=10) as smtp:
-        smtp.send_message(message)
+def send_mails(app, mails: list[tuple[str, str, str]]) -> int:
+    """Send (recipient, subject, body) e-mails through one connection to the mail server
+    (STARTTLS and login when set); returns how many the server took. A recipient the
+    server refuses is logged and the others still go."""
+    config = app.config
+    sent = 0
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=10) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            # Certificates checked against the system's authorities (or SSL_CERT_FILE).
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        for recipient, subject, body in mails:
+            message = EmailMessage()
+            message["From"] = config["MAIL_SENDER"]
+            message["To"] = recipient
+            message["Subject"] = subject
+            message.set_content(body)
+            try:
+                smtp.send_message(message)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
+                log.exception("The mail server refused a notification e-mail to %s", recipient)
+                continue
+            sent += 1
+    return sent
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending_mail(session: Session) -> None:
-    for app, recipient, subject, body in session.info.pop(PENDING_MAIL, []):
+    pending = session.info.pop(PENDING_MAIL, [])
+    by_app: dict = {}
+    for app, recipient, subject, body in pending:
+        by_app.setdefault(app, []).append((recipient, subject, body))
+    for app, mails in by_app.items():
         try:
-            send_mail(app, recipient, subject, body)
+            send_mails(app, mails)
         except (OSError, smtplib.SMTPException):
-            # The notification is in the registry; a mail server down must not undo it.
-            log.exception("Could not send a notification e-mail to %s", recipient)
+            # The notifications are in the registry; a mail server down must not undo them.
+            log.exception("Could not send %d notification e-mails through %s", len(mails),
+                          app.config["MAIL_SERVER"])
 
 
 @event.listens_for(Session, "after_rollback")
