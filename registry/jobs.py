@@ -67,12 +67,13 @@ def _schedule_periodic_jobs(redis_url: str, stop: threading.Event, tick: int = 6
         stop.wait(tick)
 
 
-def enqueue(name: str, **kwargs) -> str:
-    """Run job `name` with `kwargs` once the current transaction commits; its id."""
+def enqueue(name: str, session: Session | None = None, **kwargs) -> str:
+    """Run job `name` with `kwargs` once the current transaction (of `session`, the
+    request's by default) commits; its id."""
     if name not in JOBS:
         raise KeyError(name)
     job_id = uuid.uuid4().hex
-    pending = db.session.info.setdefault("pending_jobs", [])
+    pending = (session or db.session).info.setdefault("pending_jobs", [])
     pending.append((job_id, name, kwargs, current_app._get_current_object()))
     return job_id
 
@@ -132,6 +133,12 @@ def wait(job_id: str, timeout: float = 60) -> bool:
     return False
 
 
+def wait_all(timeout: float = 60) -> bool:
+    """Wait for every embedded job started so far (tests, a command that ends its
+    process); True when all finished."""
+    return all([wait(job_id, timeout) for job_id in list(_THREADS)])
+
+
 def queue(redis_url: str):
     from redis import Redis
     from rq import Queue
@@ -142,6 +149,7 @@ def queue(redis_url: str):
 def _load_job_modules() -> None:
     # The features' jobs register themselves when their module is imported.
     import registry.imports.jobs  # noqa: F401
+    import registry.notifications.service  # noqa: F401
     import registry.tracing.jobs  # noqa: F401
 
 

@@ -86,6 +86,7 @@ def run(path: Path, agency_code: str, do_commit: bool, email: str | None, sheet:
         start_commit,
         upload_import,
     )
+    from registry.jobs import wait_all
 
     agency = _agency(agency_code)
     actor = _acting_user(agency, email)
@@ -111,6 +112,7 @@ def run(path: Path, agency_code: str, do_commit: bool, email: str | None, sheet:
             commit_import(actor, import_, on_batch=commit_batch)
             db.session.commit()
             click.echo(f"Import {import_.id}: {import_.counts.get('created', 0)} records written.")
+            wait_all()  # the hits' e-mails leave from a job: the command waits for them
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(f"{path.name}: {error.message}") from None

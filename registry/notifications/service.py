@@ -1,7 +1,8 @@
 """notify(): tell a user or an agency, in the registry and by e-mail when a server is set.
 
 E-mails leave only after the transaction that created the notification commits, so a
-rolled-back action never sends one.
+rolled-back action never sends one, and they leave from a background job: a page never
+waits for the mail server, nor fails when it is down.
 """
 
 import logging
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from registry.auth.models import User
 from registry.extensions import db, utcnow
+from registry.jobs import enqueue, job
 from registry.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -81,14 +83,13 @@ def _recipients(notification: Notification) -> list[User]:
 
 
 def _queue_mail(notification: Notification) -> None:
-    app = current_app._get_current_object()
-    base_url = app.config["BASE_URL"].rstrip("/")
+    base_url = current_app.config["BASE_URL"].rstrip("/")
     for user in _recipients(notification):
         with force_locale(user.language):
             text = notification.text
             subject = gettext("%(label)s:", label=gettext("Firearms tracing registry")) + " " + text[:120]
         body = text + ("\n\n" + base_url + notification.link if notification.link else "")
-        db.session.info.setdefault(PENDING_MAIL, []).append((app, user.email, subject, body))
+        db.session.info.setdefault(PENDING_MAIL, []).append((user.email, subject, body))
 
 
 def send_mails(app, mails: list[tuple[str, str, str]]) -> int:
@@ -118,19 +119,22 @@ def send_mails(app, mails: list[tuple[str, str, str]]) -> int:
     return sent
 
 
-@event.listens_for(Session, "after_commit")
+@job("notifications.send")
+def send_job(mails: list) -> int:
+    try:
+        return send_mails(current_app, [tuple(mail) for mail in mails])
+    except (OSError, smtplib.SMTPException):
+        # The notifications are in the registry; a mail server down must not undo them.
+        log.exception("Could not send %d notification e-mails through %s", len(mails),
+                      current_app.config["MAIL_SERVER"])
+        return 0
+
+
+@event.listens_for(Session, "before_commit")
 def _send_pending_mail(session: Session) -> None:
-    pending = session.info.pop(PENDING_MAIL, [])
-    by_app: dict = {}
-    for app, recipient, subject, body in pending:
-        by_app.setdefault(app, []).append((recipient, subject, body))
-    for app, mails in by_app.items():
-        try:
-            send_mails(app, mails)
-        except (OSError, smtplib.SMTPException):
-            # The notifications are in the registry; a mail server down must not undo them.
-            log.exception("Could not send %d notification e-mails through %s", len(mails),
-                          app.config["MAIL_SERVER"])
+    mails = session.info.pop(PENDING_MAIL, None)
+    if mails:
+        enqueue("notifications.send", session=session, mails=mails)
 
 
 @event.listens_for(Session, "after_rollback")

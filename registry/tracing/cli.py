@@ -25,7 +25,10 @@ def remind_overdue_traces() -> int:
 @with_appcontext
 def remind_command():
     """Notify overdue trace requests (each missed deadline once, however often it runs)."""
+    from registry.jobs import wait_all
+
     count = remind_overdue_traces()
+    wait_all()  # the reminders' e-mails leave from a job: the command waits for them
     click.echo(f"{count} overdue trace request(s) reminded.")
 
 

@@ -1,11 +1,13 @@
 """Notification e-mails delivered to a real SMTP server (aiosmtpd on 127.0.0.1): after the
-commit only, in each reader's language, one connection for all of a commit's e-mails,
-with STARTTLS and login when the server asks for them."""
+commit only, from a background job, in each reader's language, one connection for all of
+a commit's e-mails, with STARTTLS and login when the server asks for them."""
 
+import asyncio
 import email
 import socket
 import ssl
 import subprocess
+import threading
 from email.policy import default
 
 import pytest
@@ -13,10 +15,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
+from registry import jobs
 from registry.auth.service import set_language
 from registry.extensions import db
 from registry.weapons.models import Hit
 from registry.weapons.service import create_weapon
+from tests.conftest import TEST_REDIS_URL
 
 
 class Mailbox:
@@ -69,6 +73,7 @@ def test_a_hit_emails_both_agencies_once_committed_each_reader_in_their_language
     seized = create_weapon(mali.user("officer"), status="seized", raw_serial="ML 55 7788", raw_make="glock")
     assert mailbox.messages == []  # nothing leaves before the commit
     db.session.commit()
+    assert jobs.wait_all()
     hit = db.session.scalars(select(Hit).where(Hit.source_weapon_id == seized.id)).one()
 
     for user in [*burkina.users.values(), *mali.users.values()]:
@@ -90,6 +95,7 @@ def test_a_rolled_back_hit_sends_no_email(world, mailbox):
     create_weapon(world["ML"].user("officer"), status="seized", raw_serial="RB 102030", raw_make="Beretta")
     db.session.rollback()
     db.session.commit()
+    assert jobs.wait_all()
     assert mailbox.messages == []
 
 
@@ -111,6 +117,7 @@ def test_the_registry_logs_in_when_the_server_asks(world, app):
 
         notify(user_id=world["ML"].user("officer").id, kind="test", message="Relayed")
         db.session.commit()
+        assert jobs.wait_all()
         assert mailbox.logins == ["registry"]
         assert [message["Subject"] for message in mailbox.to(world["ML"].user("officer").email)] == [
             "Registre de traçage des armes à feu : Relayed"]
@@ -119,6 +126,7 @@ def test_the_registry_logs_in_when_the_server_asks(world, app):
         app.config.update(MAIL_PASSWORD="wrong")
         notify(user_id=world["ML"].user("officer").id, kind="test", message="Refused")
         db.session.commit()
+        assert jobs.wait_all()
         assert len(mailbox.messages) == 1
     finally:
         controller.stop()
@@ -140,11 +148,13 @@ def test_starttls_is_used_and_the_certificate_checked(world, app, tmp_path, monk
         # A certificate no authority vouches for is refused: nothing is sent in clear instead.
         notify(user_id=world["ML"].user("officer").id, kind="test", message="Untrusted")
         db.session.commit()
+        assert jobs.wait_all()
         assert mailbox.messages == []
 
         monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # as an operator trusts their relay
         notify(user_id=world["ML"].user("officer").id, kind="test", message="Encrypted")
         db.session.commit()
+        assert jobs.wait_all()
         [message] = mailbox.to(world["ML"].user("officer").email)
         assert message["Subject"].endswith("Encrypted")
     finally:
@@ -162,3 +172,47 @@ def test_settings_for_the_mail_relay_come_from_the_environment(monkeypatch):
     assert (settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"]) == ("registry", "s3cret-relay")
     monkeypatch.setenv("REGISTRY_MAIL_USE_TLS", "0")
     assert load_settings()["MAIL_USE_TLS"] is False
+
+
+def test_a_commit_does_not_wait_for_the_mail_server(world, app):
+    # The server holds every message until told to go on: a commit that sent the e-mails
+    # itself would not return before it did.
+    release = threading.Event()
+
+    class SlowMailbox(Mailbox):
+        async def handle_DATA(self, server, session, envelope):
+            await asyncio.get_running_loop().run_in_executor(None, release.wait, 30)
+            return await super().handle_DATA(server, session, envelope)
+
+    mailbox = SlowMailbox()
+    controller = _start(app, mailbox)
+    try:
+        from registry.notifications.service import notify
+
+        notify(user_id=world["ML"].user("officer").id, kind="test", message="Later")
+        db.session.commit()
+        assert mailbox.messages == []
+        release.set()
+        assert jobs.wait_all()
+        assert [message["Subject"] for message in mailbox.to(world["ML"].user("officer").email)] == [
+            "Registre de traçage des armes à feu : Later"]
+    finally:
+        release.set()
+        controller.stop()
+
+
+def test_with_redis_the_emails_leave_from_the_worker(world, app, mailbox, redis_jobs_queue):
+    from rq import SimpleWorker
+
+    from registry.notifications.service import notify
+
+    app.config["REDIS_URL"] = TEST_REDIS_URL
+    try:
+        notify(agency_id=world["NE"].agency.id, kind="test", message="Queued")
+        db.session.commit()
+        assert redis_jobs_queue.count == 1 and mailbox.messages == []
+        SimpleWorker([redis_jobs_queue], connection=redis_jobs_queue.connection).work(burst=True)
+    finally:
+        app.config["REDIS_URL"] = None
+    assert sorted(message["To"] for _session, message in mailbox.messages) == sorted(
+        user.email for user in world["NE"].users.values())
