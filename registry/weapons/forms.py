@@ -1,9 +1,12 @@
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from registry.reference.normalize import key
 from registry.weapons.models import Sharing, WeaponStatus
 from registry.weapons.serials import SerialState
 
@@ -12,6 +15,37 @@ def _suggested(name: str) -> dict:
     """Attributes of a field the reference table's <datalist> (weapons/_reference_lists.html)
     suggests values for; the browser's own autocompletion would hide it."""
     return {"list": f"reference-{name}", "autocomplete": "off"}
+
+
+_CODE_IN_BRACKETS = re.compile(r"\(([A-Za-z]{2})\)\s*$")
+
+
+class CountryField(StringField):
+    """A country picked from the page's one list of countries (<datalist id="countries">)
+    or typed: its name in French or English, a usual name ("URSS") or its code. `data` is
+    the ISO code. One list for the form's three country fields, rather than a <select> of
+    every country for each, keeps the page light on slow connections."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, render_kw={"list": "countries", "autocomplete": "off"}, **kwargs)
+        self.labels: dict[str, str] = {}  # code -> "Name (code)" in the reader's language
+        self.keys: dict[str, str] = {}  # comparison key of every way of writing it -> code
+
+    def _value(self) -> str:
+        return self.labels.get(self.data, self.data) if self.data else ""
+
+    def pre_validate(self, form) -> None:
+        text = (self.data or "").strip()
+        if not text:
+            self.data = ""
+            return
+        bracketed = _CODE_IN_BRACKETS.search(text)
+        code = bracketed.group(1).upper() if bracketed else self.keys.get(key(text))
+        if code not in self.labels:
+            self.data = text  # shown again as typed
+            raise ValidationError(_l("“%(text)s” is not a country of the list: pick one, or type its "
+                                     "name or its two-letter code.", text=text))
+        self.data = code
 
 
 class WeaponForm(FlaskForm):
@@ -41,13 +75,13 @@ class WeaponForm(FlaskForm):
     marking_year = StringField(_l("Year marking"), validators=[Length(max=20)])
     marking_other = StringField(_l("Other markings"), validators=[Length(max=500)],
                                 description=_l("Factory codes, arsenal marks, inscriptions."))
-    manufacture_country_code = SelectField(_l("Country of manufacture"), validate_choice=False)
-    last_import_country_code = SelectField(_l("Country of last legal import"), validate_choice=False)
+    manufacture_country_code = CountryField(_l("Country of manufacture"))
+    last_import_country_code = CountryField(_l("Country of last legal import"))
     event_date = StringField(_l("Date of the event"), render_kw={"type": "date"}, description=_l(
         "Day of the seizure, find, loss or theft (YYYY-MM-DD): not in the future, not before 1850."))
     event_town = StringField(_l("Town"), validators=[Length(max=200)])
     event_region = StringField(_l("Region"), validators=[Length(max=200)])
-    event_country_code = SelectField(_l("Country of the event"), validate_choice=False)
+    event_country_code = CountryField(_l("Country of the event"))
     latitude = StringField(_l("Latitude"), description=_l("Optional, in decimal degrees, e.g. 12.6392."))
     longitude = StringField(_l("Longitude"), description=_l("Optional, in decimal degrees, e.g. -8.0029."))
     case_reference = StringField(_l("Case reference"), validators=[Length(max=100)],
@@ -68,14 +102,19 @@ class WeaponForm(FlaskForm):
             raise ValidationError(_l("Type the serial number as stamped, or choose its state below: "
                                      "obliterated, unreadable or no serial number."))
 
-    def set_choices(self, countries: list[tuple[str, str]]):
+    COUNTRY_FIELDS = ("manufacture_country_code", "last_import_country_code", "event_country_code")
+
+    def set_choices(self, countries: list[tuple[str, str]], country_keys: dict[str, str]):
+        """`countries`: (code, label) in the order offered; `country_keys`: the comparison
+        key of every way of writing a country -> its code."""
         self.status.choices = [("", _l("Choose…"))] + [(s.value, s.label) for s in WeaponStatus]
         self.sharing.choices = [(s.value, s.label) for s in Sharing]
         self.serial_state.choices = [("", _l("Detect from what is typed"))] + [
             (s.value, s.label) for s in SerialState]
-        country_choices = [("", "—")] + countries
-        for name in ("manufacture_country_code", "last_import_country_code", "event_country_code"):
-            getattr(self, name).choices = country_choices
+        self.countries = countries
+        labels = dict(countries)
+        for name in self.COUNTRY_FIELDS:
+            getattr(self, name).labels, getattr(self, name).keys = labels, country_keys
 
     def values(self) -> dict:
         """The typed values, as the service takes them."""

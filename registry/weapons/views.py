@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit.service import record
-from registry.auth.countries import country_choices
+from registry.auth.countries import country_choices, country_lookup
 from registry.auth.decorators import permission_required
 from registry.auth.models import Country
 from registry.auth.roles import Permission
@@ -60,7 +60,7 @@ COUNTERS["hits"] = _new_hits
 
 def _weapon_form(**kwargs) -> WeaponForm:
     form = WeaponForm(**kwargs)
-    form.set_choices(country_choices())
+    form.set_choices(country_choices(), country_lookup())
     return form
 
 

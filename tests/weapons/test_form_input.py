@@ -30,8 +30,37 @@ def test_a_weapon_without_serial_is_recorded_when_the_officer_says_so(world, cli
 def test_countries_are_offered_in_alphabetical_order_of_their_french_names(client, world, login_as):
     login_as(world["ML"].user("officer"))
     page = client.get("/weapons/new").get_data(as_text=True)
-    select_html = page.split('name="manufacture_country_code"')[1].split("</select>")[0]
-    names = re.findall(r'<option value="[A-Z]{2}">([^<]+)</option>', select_html)
+    # One list serves the form's three country fields.
+    assert page.count('<datalist id="countries">') == 1 and page.count('list="countries"') == 3
+    listed = page.split('<datalist id="countries">')[1].split("</datalist>")[0]
+    names = re.findall(r'<option value="([^"]+ \([A-Z]{2}\))">', listed)
     assert names[0] == "Afghanistan (AF)"
     position = {name.rsplit(" (", 1)[1][:2]: index for index, name in enumerate(names)}
     assert position["EG"] < position["AE"] < position["ES"]  # Égypte, Émirats arabes unis, Espagne
+
+
+def test_a_country_is_picked_from_the_list_or_typed_by_its_name_or_code(world, client, login_as):
+    officer = login_as(world["ML"].user("officer"))
+    response = record_through_form(officer, raw_serial="CO-4455", manufacture_country_code="Russie",
+                                   last_import_country_code="Côte d'Ivoire (CI)", event_country_code="ml")
+    assert response.status_code == 302
+    weapon = latest_weapon()
+    assert (weapon.manufacture_country_code, weapon.last_import_country_code, weapon.event_country_code) == (
+        "RU", "CI", "ML")
+    record_through_form(officer, raw_serial="CO-4456", manufacture_country_code="URSS",
+                        last_import_country_code="Ivory Coast")
+    weapon = latest_weapon()
+    assert (weapon.manufacture_country_code, weapon.last_import_country_code) == ("RU", "CI")
+    # The edit form shows the country by its name in the reader's language.
+    page = client.get(f"/weapons/{weapon.id}/edit").get_data(as_text=True)
+    assert 'name="manufacture_country_code" type="text" value="Russie, Fédération de (RU)"' in page
+
+
+def test_a_country_not_understood_is_refused_with_what_was_typed_kept(world, client, login_as):
+    officer = login_as(world["ML"].user("officer"))
+    response = record_through_form(officer, raw_serial="CO-4457", manufacture_country_code="Atlantide",
+                                   event_town="Gao")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "« Atlantide » n’est pas un pays de la liste" in page or "« Atlantide » n'est pas un pays" in page
+    assert 'value="Atlantide"' in page and 'value="Gao"' in page
