@@ -39,6 +39,9 @@ class WeaponType(BilingualName, db.Model):
     name_en: Mapped[str] = mapped_column(String(120), unique=True)
     name_fr: Mapped[str] = mapped_column(String(120))
 
+    aliases: Mapped[list["Alias"]] = relationship(
+        primaryjoin="Alias.type_id == WeaponType.id", viewonly=True, order_by="Alias.alias")
+
     def __repr__(self) -> str:
         return f"<WeaponType {self.code}>"
 

@@ -409,11 +409,17 @@ def delete_alias(actor, alias: Alias) -> None:
 
 # --- edits and merges -----------------------------------------------------------------
 
-def update_make(actor, make: Make, name: str, country_code: str | None) -> Make:
-    """Rename a make or change its country of manufacture."""
+def _required_name(name: str | None, field: str = "name") -> str:
+    """A name as typed, its spaces tidied; refused when empty."""
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError(_l("The name is required."), field="name")
+        raise DomainError(_l("The name is required."), field=field)
+    return name
+
+
+def update_make(actor, make: Make, name: str, country_code: str | None) -> Make:
+    """Rename a make or change its country of manufacture."""
+    name = _required_name(name)
     clash = db.session.scalar(select(Make.id).where(func.lower(Make.name) == name.lower(), Make.id != make.id))
     if clash is not None:
         raise DomainError(_l("Another make has this name: merge them instead."), field="name")
@@ -432,9 +438,7 @@ def update_make(actor, make: Make, name: str, country_code: str | None) -> Make:
 
 def update_model(actor, model: Model, name: str, type_id: int | None, calibre_ids: list[int]) -> Model:
     """Rename a model, change its type or its calibres."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise DomainError(_l("The name is required."), field="name")
+    name = _required_name(name)
     clash = db.session.scalar(select(Model.id).where(
         Model.make_id == model.make_id, func.lower(Model.name) == name.lower(), Model.id != model.id))
     if clash is not None:
@@ -454,9 +458,7 @@ def update_model(actor, model: Model, name: str, type_id: int | None, calibre_id
 
 def create_make(actor, name: str, country_code: str | None) -> Make:
     """Add a make to the reference table."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise DomainError(_l("The name is required."), field="name")
+    name = _required_name(name)
     if db.session.scalar(select(Make.id).where(func.lower(Make.name) == name.lower())) is not None:
         raise DomainError(_l("A make with this name exists."), field="name")
     codes = set(db.session.scalars(select(Make.code)))
@@ -470,9 +472,7 @@ def create_make(actor, name: str, country_code: str | None) -> Make:
 
 def create_model(actor, make: Make, name: str, type_id: int | None) -> Model:
     """Add a model to a make."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise DomainError(_l("The name is required."), field="name")
+    name = _required_name(name)
     if db.session.scalar(select(Model.id).where(
             Model.make_id == make.id, func.lower(Model.name) == name.lower())) is not None:
         raise DomainError(_l("This make already has a model with this name: merge them instead."), field="name")
@@ -485,6 +485,81 @@ def create_model(actor, make: Make, name: str, type_id: int | None) -> Model:
     record("reference.model_created", "reference_model", model.id, {"make": make.name, "name": name},
            user=actor)
     return model
+
+
+def _check_new_calibre_name(name: str, calibre_id: int | None = None) -> None:
+    """A calibre's name must not be another calibre's, even spelled otherwise ("7,62 x 39"
+    is "7.62x39mm"): identification would not know which of the two was meant."""
+    wanted = calibre_key(name)
+    for other_id, other_name in db.session.execute(select(Calibre.id, Calibre.name)):
+        if other_id != calibre_id and (calibre_key(other_name) == wanted or other_name.lower() == name.lower()):
+            raise DomainError(_l("This calibre is already in the table as “%(name)s”: add this spelling "
+                                 "to it as an alias instead.", name=other_name), field="name")
+
+
+def create_calibre(actor, name: str) -> Calibre:
+    """Add a calibre to the reference table."""
+    name = _required_name(name)
+    _check_new_calibre_name(name)
+    codes = set(db.session.scalars(select(Calibre.code)))
+    calibre = Calibre(code=_new_code(Calibre, name, codes), name=name)
+    db.session.add(calibre)
+    db.session.flush()
+    bump_version()
+    record("reference.calibre_created", "reference_calibre", calibre.id, {"name": name}, user=actor)
+    return calibre
+
+
+def update_calibre(actor, calibre: Calibre, name: str) -> Calibre:
+    """Rename a calibre."""
+    name = _required_name(name)
+    if name == calibre.name:
+        return calibre
+    _check_new_calibre_name(name, calibre.id)
+    before = calibre.name
+    calibre.name = name
+    db.session.flush()
+    bump_version()
+    record("reference.calibre_updated", "reference_calibre", calibre.id,
+           {"before": {"name": before}, "after": {"name": name}}, user=actor)
+    return calibre
+
+
+def _check_type_names(name_en: str, name_fr: str, type_id: int | None = None) -> None:
+    for other in db.session.scalars(select(WeaponType).where(WeaponType.id != (type_id or 0))):
+        if other.name_en.lower() == name_en.lower() or other.name_fr.lower() == name_fr.lower():
+            raise DomainError(_l("Another weapon type has this name: “%(name)s”.", name=other.name),
+                              field="name_en")
+
+
+def create_weapon_type(actor, name_en: str, name_fr: str) -> WeaponType:
+    """Add a weapon type, named in English and in French."""
+    name_en, name_fr = _required_name(name_en, "name_en"), _required_name(name_fr, "name_fr")
+    _check_type_names(name_en, name_fr)
+    codes = set(db.session.scalars(select(WeaponType.code)))
+    weapon_type = WeaponType(code=_new_code(WeaponType, name_en, codes), name_en=name_en, name_fr=name_fr)
+    db.session.add(weapon_type)
+    db.session.flush()
+    bump_version()
+    record("reference.type_created", "reference_weapon_type", weapon_type.id,
+           {"name_en": name_en, "name_fr": name_fr}, user=actor)
+    return weapon_type
+
+
+def update_weapon_type(actor, weapon_type: WeaponType, name_en: str, name_fr: str) -> WeaponType:
+    """Rename a weapon type in English or in French."""
+    name_en, name_fr = _required_name(name_en, "name_en"), _required_name(name_fr, "name_fr")
+    before = {"name_en": weapon_type.name_en, "name_fr": weapon_type.name_fr}
+    after = {"name_en": name_en, "name_fr": name_fr}
+    if before == after:
+        return weapon_type
+    _check_type_names(name_en, name_fr, weapon_type.id)
+    weapon_type.name_en, weapon_type.name_fr = name_en, name_fr
+    db.session.flush()
+    bump_version()
+    record("reference.type_updated", "reference_weapon_type", weapon_type.id,
+           {"before": before, "after": after}, user=actor)
+    return weapon_type
 
 
 def repoint(table_name: str, old_id: int, new_id: int) -> dict[str, int]:

@@ -16,7 +16,7 @@ from registry.extensions import db
 from registry.reference import service
 from registry.reference.engine import get_identifier
 from registry.reference.loader import LoadError
-from registry.reference.models import Alias, Calibre, Make, Model, WeaponType
+from registry.reference.models import Alias, Calibre, Make, Model, WeaponType, model_calibre
 from registry.reference.normalize import key
 from registry.web import ADMIN_NAVIGATION, NAVIGATION
 
@@ -191,6 +191,80 @@ def model_edit(model_id: int):
                                   .order_by(Model.name)).all())
 
 
+@blueprint.route("/calibres", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_REFERENCE)
+def calibres():
+    """The calibres, their spellings and how many models use each; a new one is added here."""
+    if request.method == "POST":
+        try:
+            calibre = service.create_calibre(current_user, request.form.get("name", ""))
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Calibre added."), "success")
+            return redirect(url_for("reference.calibre_edit", calibre_id=calibre.id))
+    listed = db.session.scalars(select(Calibre).order_by(Calibre.name)).all()
+    models = dict(db.session.execute(select(model_calibre.c.calibre_id, func.count())
+                                     .group_by(model_calibre.c.calibre_id)).all())
+    aliases = dict(db.session.execute(select(Alias.calibre_id, func.count()).where(
+        Alias.calibre_id.is_not(None)).group_by(Alias.calibre_id)).all())
+    return render_template("reference/calibres.html", calibres=listed, models=models, aliases=aliases)
+
+
+@blueprint.route("/calibres/<int:calibre_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_REFERENCE)
+def calibre_edit(calibre_id: int):
+    calibre = db.get_or_404(Calibre, calibre_id)
+    if request.method == "POST":
+        try:
+            service.update_calibre(current_user, calibre, request.form.get("name", ""))
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("reference.calibre_edit", calibre_id=calibre.id))
+    return render_template(
+        "reference/calibre.html", calibre=calibre,
+        models=db.session.scalars(select(Model).join(model_calibre, model_calibre.c.model_id == Model.id)
+                                  .where(model_calibre.c.calibre_id == calibre.id).order_by(Model.name)).all(),
+        others=db.session.scalars(select(Calibre).where(Calibre.id != calibre.id).order_by(Calibre.name)).all())
+
+
+@blueprint.route("/types", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_REFERENCE)
+def weapon_types():
+    """The weapon types, in English and French; a new one is added here."""
+    if request.method == "POST":
+        try:
+            weapon_type = service.create_weapon_type(current_user, request.form.get("name_en", ""),
+                                                     request.form.get("name_fr", ""))
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Weapon type added."), "success")
+            return redirect(url_for("reference.weapon_type_edit", type_id=weapon_type.id))
+    return render_template("reference/weapon_types.html",
+                           weapon_types=db.session.scalars(select(WeaponType).order_by(WeaponType.code)).all())
+
+
+@blueprint.route("/types/<int:type_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_REFERENCE)
+def weapon_type_edit(type_id: int):
+    weapon_type = db.get_or_404(WeaponType, type_id)
+    if request.method == "POST":
+        try:
+            service.update_weapon_type(current_user, weapon_type, request.form.get("name_en", ""),
+                                       request.form.get("name_fr", ""))
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("reference.weapon_type_edit", type_id=weapon_type.id))
+    return render_template("reference/weapon_type.html", weapon_type=weapon_type)
+
+
 @blueprint.route("/<field>/<int:target_id>/aliases", methods=["POST"])
 @permission_required(Permission.MANAGE_REFERENCE)
 def alias_add(field: str, target_id: int):
@@ -248,7 +322,9 @@ def _entry_url(field: str, target_id: int) -> str:
         return url_for("reference.make_edit", make_id=target_id)
     if field == "model":
         return url_for("reference.model_edit", model_id=target_id)
-    return url_for("reference.makes")
+    if field == "calibre":
+        return url_for("reference.calibre_edit", calibre_id=target_id)
+    return url_for("reference.weapon_type_edit", type_id=target_id)
 
 
 @blueprint.route("/load", methods=["GET", "POST"])

@@ -6,9 +6,10 @@ from tests.authorization import Route, everyone_but
 
 
 def _entries(world):
-    """A make, a model and a country alias to point the routes at (made once per world)."""
+    """A make, a model, a calibre, a type and country aliases to point the routes at (made
+    once per world)."""
     if not hasattr(world, "reference_entries"):
-        from registry.reference.models import Alias, Make, Model
+        from registry.reference.models import Alias, Calibre, Make, Model, WeaponType
 
         make = Make(code="MK-MATRIX", name="Matrix make")
         db.session.add(make)
@@ -19,8 +20,12 @@ def _entries(world):
         aliases = [Alias(alias=f"matrix {n}", normalized=f"matrix{n}", make_id=make.id, country_code="NE")
                    for n in range(2)]
         db.session.add_all(aliases)
+        calibre = Calibre(code="CA-MATRIX", name="Matrix calibre")
+        weapon_type = WeaponType(code="TY-MATRIX", name_en="Matrix type", name_fr="Type matrice")
+        db.session.add_all([calibre, weapon_type])
         db.session.commit()
-        world.reference_entries = {"make": make.id, "model": model.id, "aliases": [a.id for a in aliases]}
+        world.reference_entries = {"make": make.id, "model": model.id, "aliases": [a.id for a in aliases],
+                                   "calibre": calibre.id, "type": weapon_type.id}
     return world.reference_entries
 
 
@@ -49,6 +54,14 @@ ROUTES = [
           expect=ADMIN | {"platform_admin": 302}),
     Route("reference.alias_global", "POST", args=lambda w: {"alias_id": _entries(w)["aliases"][1]},
           expect=ADMIN | {"platform_admin": 302}),
+    Route("reference.calibres", expect=ADMIN),
+    Route("reference.calibres", "POST", expect=ADMIN),
+    Route("reference.calibre_edit", args=lambda w: {"calibre_id": _entries(w)["calibre"]}, expect=ADMIN),
+    Route("reference.calibre_edit", "POST", args=lambda w: {"calibre_id": _entries(w)["calibre"]}, expect=ADMIN),
+    Route("reference.weapon_types", expect=ADMIN),
+    Route("reference.weapon_types", "POST", expect=ADMIN),
+    Route("reference.weapon_type_edit", args=lambda w: {"type_id": _entries(w)["type"]}, expect=ADMIN),
+    Route("reference.weapon_type_edit", "POST", args=lambda w: {"type_id": _entries(w)["type"]}, expect=ADMIN),
     Route("reference.upload", expect=ADMIN),
     Route("reference.upload", "POST", expect=ADMIN),
 ]

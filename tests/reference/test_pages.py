@@ -112,3 +112,84 @@ def test_a_platform_admin_uploads_a_reference_spreadsheet(app, world, login_as):
                         token_from="/reference/load", content_type="multipart/form-data").get_data(as_text=True)
     assert "Nowhere" in page and "C" in page.split("Nowhere")[0]
     assert db.session.scalar(select(Make.id).where(Make.name == "Walther")) is None
+
+
+def test_a_platform_admin_adds_a_calibre_and_a_spelling_identification_then_reads(starter, world, login_as):
+    from registry.reference.engine import get_identifier
+    from registry.reference.models import Calibre
+
+    actions = login_as(world["ML"].user("platform_admin"))
+    page = actions.client.get("/reference/calibres").get_data(as_text=True)
+    assert "7.62x39mm" in page
+    response = actions.post("/reference/calibres", {"name": "6.5x55mm"})
+    calibre = db.session.scalar(select(Calibre).where(Calibre.name == "6.5x55mm"))
+    assert response.status_code == 302 and response.location.endswith(f"/reference/calibres/{calibre.id}")
+    actions.post(f"/reference/calibre/{calibre.id}/aliases", {"alias": "6,5 suédois"},
+                 token_from=f"/reference/calibres/{calibre.id}")
+    page = actions.client.get(f"/reference/calibres/{calibre.id}").get_data(as_text=True)
+    assert "6,5 suédois" in page
+    assert get_identifier("ML").identify(None, None, calibre="6,5 suédois").calibre == "6.5x55mm"
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "reference.calibre_created")) == 1
+
+
+def test_a_calibre_written_like_one_in_the_table_is_refused_and_nothing_is_added(starter, world, login_as):
+    from registry.reference.models import Calibre
+
+    actions = login_as(world["ML"].user("platform_admin"))
+    before = db.session.scalar(select(func.count()).select_from(Calibre))
+    page = actions.post("/reference/calibres", {"name": "7,62 x 39 mm"}, follow_redirects=True).get_data(as_text=True)
+    assert "Ce calibre est déjà dans la table sous le nom « 7.62x39mm »" in page
+    assert db.session.scalar(select(func.count()).select_from(Calibre)) == before
+    # Renaming one calibre into another is refused the same way.
+    nine = db.session.scalar(select(Calibre).where(Calibre.name.like("9x19mm%")))
+    actions.post(f"/reference/calibres/{nine.id}", {"name": "7.62x39"})
+    db.session.expire_all()
+    assert db.session.get(Calibre, nine.id).name.startswith("9x19mm")
+
+
+def test_merging_a_duplicate_calibre_repoints_every_record(starter, world, login_as):
+    from registry.reference.models import Calibre
+    from registry.weapons.models import Weapon
+    from registry.weapons.service import create_weapon
+
+    actions = login_as(world["ML"].user("platform_admin"))
+    actions.post("/reference/calibres", {"name": "7.62 Soviet short"})
+    duplicate = db.session.scalar(select(Calibre).where(Calibre.name == "7.62 Soviet short"))
+    weapon = create_weapon(world["ML"].user("officer"), status="seized", raw_serial="CAL-1",
+                           raw_calibre="7.62 Soviet short")
+    db.session.commit()
+    assert weapon.calibre_id == duplicate.id
+    kept = db.session.scalar(select(Calibre).where(Calibre.name == "7.62x39mm"))
+    page = actions.post(f"/reference/calibre/{duplicate.id}/merge", {"kept_id": kept.id},
+                        token_from=f"/reference/calibres/{duplicate.id}", follow_redirects=True)
+    assert "7.62x39mm" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Weapon, weapon.id).calibre_id == kept.id
+    assert db.session.get(Calibre, duplicate.id) is None
+
+
+def test_a_platform_admin_names_a_weapon_type_in_french_and_english(starter, world, login_as):
+    from registry.reference.models import WeaponType
+
+    actions = login_as(world["ML"].user("platform_admin"))
+    page = actions.client.get("/reference/types").get_data(as_text=True)
+    assert "Fusil d&#39;assaut" in page or "Fusil d'assaut" in page
+    actions.post("/reference/types", {"name_fr": "Carabine à air", "name_en": "Air rifle"})
+    air = db.session.scalar(select(WeaponType).where(WeaponType.name_en == "Air rifle"))
+    assert air.name_fr == "Carabine à air"
+    actions.post(f"/reference/types/{air.id}", {"name_fr": "Carabine à air comprimé", "name_en": "Air rifle"})
+    actions.post(f"/reference/type/{air.id}/aliases", {"alias": "fusil à plombs"}, token_from=f"/reference/types/{air.id}")
+    db.session.expire_all()
+    air = db.session.get(WeaponType, air.id)
+    assert air.name_fr == "Carabine à air comprimé" and [alias.alias for alias in air.aliases] == ["fusil à plombs"]
+    # A name another type has is refused; a name left empty too.
+    page = actions.post(f"/reference/types/{air.id}", {"name_fr": "Pistolet", "name_en": "Air gun"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Un autre type d’arme porte ce nom : « Pistolet »" in page
+    actions.post("/reference/types", {"name_fr": "Lance-grenades", "name_en": "Grenade launcher"})
+    assert db.session.scalar(select(func.count()).select_from(WeaponType).where(
+        WeaponType.name_en == "Grenade launcher")) == 1
+    actions.post(f"/reference/types/{air.id}", {"name_fr": "", "name_en": "Air gun"})
+    db.session.expire_all()
+    assert db.session.get(WeaponType, air.id).name_en == "Air rifle"
