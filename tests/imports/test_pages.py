@@ -236,3 +236,21 @@ def test_the_commit_button_counts_its_rows_in_the_readers_language(app, world, r
     import_ = finish_jobs()
     page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
     assert "write 2 accepted rows as records" in page
+
+
+def test_each_row_of_the_review_has_one_form_whose_first_button_fixes(app, world, reference, client, login_as):
+    # On slow connections the review page's weight is its rows: one form (and one CSRF
+    # token) a row, not one per action. Enter in the value box presses the first button.
+    import re
+
+    actions = login_as(world["ML"].user("officer"))
+    upload(actions, workbook([["Marque", "Modèle", "N° de série"]]
+                             + [["Zorglub", f"XR-{number}", f"ZR-{number}"] for number in range(30)]))
+    import_ = finish_jobs()
+    page = client.get(f"/imports/{import_.id}?status=needs_review").get_data(as_text=True)
+    row_form = rf'<form method="post" action="/imports/{import_.id}/rows/\d+"[^>]*>(.*?)</form>'
+    forms = re.findall(row_form, page, re.S)
+    assert len(forms) == page.count('<tr id="row-') == 30
+    assert all(re.search(r'<button name="action" value="(\w+)"', form).group(1) == "fix" for form in forms)
+    assert all('value="accept"' in form for form in forms) and any('value="pick"' in form for form in forms)
+    assert page.count('name="csrf_token"') <= 30 + 6
