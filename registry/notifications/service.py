@@ -121,6 +121,7 @@ def send_mails(app, mails: list[tuple[str, str, str]]) -> int:
 
 @job("notifications.send")
 def send_job(mails: list) -> int:
+    """The e-mails of one commit's notifications, sent in the background."""
     try:
         return send_mails(current_app, [tuple(mail) for mail in mails])
     except (OSError, smtplib.SMTPException):

@@ -488,11 +488,14 @@ def create_model(actor, make: Make, name: str, type_id: int | None) -> Model:
 
 
 def _check_new_calibre_name(name: str, calibre_id: int | None = None) -> None:
-    """A calibre's name must not be another calibre's, even spelled otherwise ("7,62 x 39"
-    is "7.62x39mm"): identification would not know which of the two was meant."""
+    """A calibre's name must not be another calibre's name or alias, even spelled otherwise
+    ("7,62 x 39" is "7.62x39mm"): identification would not know which of the two was meant."""
     wanted = calibre_key(name)
+    aliased = set(db.session.scalars(select(Alias.calibre_id).where(Alias.normalized == wanted,
+                                                                    Alias.calibre_id.is_not(None))))
     for other_id, other_name in db.session.execute(select(Calibre.id, Calibre.name)):
-        if other_id != calibre_id and (calibre_key(other_name) == wanted or other_name.lower() == name.lower()):
+        if other_id != calibre_id and (other_id in aliased or calibre_key(other_name) == wanted
+                                       or other_name.lower() == name.lower()):
             raise DomainError(_l("This calibre is already in the table as “%(name)s”: add this spelling "
                                  "to it as an alias instead.", name=other_name), field="name")
 

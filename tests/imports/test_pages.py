@@ -163,21 +163,26 @@ def test_the_review_names_weapon_types_in_the_readers_language(app, world, refer
     assert "Pistol<" not in page
 
 
-def test_labels_take_the_colon_of_the_readers_language(app, world, reference, client, login_as):
+def review_in_french_then_english(world, client, login_as, rows: list[list]):
+    """An officer's review page of a sheet of `rows`, read in French, then in English."""
     from registry.auth.service import set_language
 
     officer = world["ML"].user("officer")
     actions = login_as(officer)
-    upload(actions, workbook([["Marque", "Modèle", "N° de série"], ["Beretta", "92", "LB-1"]]))
+    upload(actions, workbook([["Marque", "Modèle", "N° de série"], *rows]), name=f"{rows[0][2]}.xlsx")
     import_ = finish_jobs()
-    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
-    # French typography: a space before the colon, as in the catalogue's sentences.
-    assert "<strong>Statut :</strong>" in page and "Marque : <strong>Beretta</strong>" in page
-    assert "Statut:" not in page
+    french = client.get(f"/imports/{import_.id}").get_data(as_text=True)
     set_language(officer, "en")
     db.session.commit()
-    page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
-    assert "<strong>Status:</strong>" in page and "Make: <strong>Beretta</strong>" in page
+    return french, client.get(f"/imports/{import_.id}").get_data(as_text=True)
+
+
+def test_labels_take_the_colon_of_the_readers_language(app, world, reference, client, login_as):
+    french, english = review_in_french_then_english(world, client, login_as, [["Beretta", "92", "LB-1"]])
+    # French typography: a space before the colon, as in the catalogue's sentences.
+    assert "<strong>Statut :</strong>" in french and "Marque : <strong>Beretta</strong>" in french
+    assert "Statut:" not in french
+    assert "<strong>Status:</strong>" in english and "Make: <strong>Beretta</strong>" in english
 
 
 def test_a_date_a_status_and_a_country_are_fixed_in_the_review(app, world, reference, client, login_as):

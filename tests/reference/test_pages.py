@@ -141,6 +141,10 @@ def test_a_calibre_written_like_one_in_the_table_is_refused_and_nothing_is_added
     page = actions.post("/reference/calibres", {"name": "7,62 x 39 mm"}, follow_redirects=True).get_data(as_text=True)
     assert "Ce calibre est déjà dans la table sous le nom « 7.62x39mm »" in page
     assert db.session.scalar(select(func.count()).select_from(Calibre)) == before
+    # A spelling that is another calibre's alias is refused too ("7.62 M43" is 7.62x39mm's).
+    page = actions.post("/reference/calibres", {"name": "7.62 M43"}, follow_redirects=True).get_data(as_text=True)
+    assert "« 7.62x39mm »" in page
+    assert db.session.scalar(select(func.count()).select_from(Calibre)) == before
     # Renaming one calibre into another is refused the same way.
     nine = db.session.scalar(select(Calibre).where(Calibre.name.like("9x19mm%")))
     actions.post(f"/reference/calibres/{nine.id}", {"name": "7.62x39"})
