@@ -111,7 +111,8 @@ def run(path: Path, agency_code: str, do_commit: bool, email: str | None, sheet:
             db.session.commit()
             commit_import(actor, import_, on_batch=commit_batch)
             db.session.commit()
-            click.echo(f"Import {import_.id}: {import_.counts.get('created', 0)} records written.")
+            created = import_.counts.get("created", 0)
+            click.echo(f"Import {import_.id}: {created} record{'' if created == 1 else 's'} written.")
             wait_all()  # the hits' e-mails leave from a job: the command waits for them
     except DomainError as error:
         db.session.rollback()

@@ -58,6 +58,8 @@ MESSAGES = {
     "identification": _l("The identification is unsure: check the make and model."),
     "duplicate_file": _l("Same serial and make as row %(row)d of this file."),
     "duplicate_record": _l("A record with this serial and make already exists."),
+    "duplicate_import": _l("Already recorded as %(reference)s: an earlier import had this same row, "
+                           "and there is no serial to tell two weapons apart."),
     "formula": _l("Column “%(column)s” starts with “=”: kept as text, not calculated."),
 }
 
@@ -274,6 +276,10 @@ class RowResult:
             self._values = values
             self._plain = self._keys = self._serial = None
         return self._values
+
+    @property
+    def serial_key(self) -> str | None:
+        return self._serial[1] if self._values is None else self._values.get("serial_key")
 
     @values.setter
     def values(self, values: dict) -> None:

@@ -5,6 +5,7 @@ and do not commit, except where a long task commits its own batches through `on_
 
 import contextlib
 import gc
+import json
 import queue
 import shutil
 import threading
@@ -56,6 +57,7 @@ from registry.imports.rows import (
     RowAnalyser,
     RowResult,
     count_statuses,
+    message,
 )
 
 STORE_BATCH = 5000
@@ -173,7 +175,33 @@ def _analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name
     analyser = RowAnalyser(country_code, header, mapping, identifier=get_identifier(country_code),
                            countries=CountryNames.from_database())
     results = analyser.analyse(sheet, existing_keys=_existing_keys(country_code))
+    _mark_rows_recorded_before(results, country_code)
     return Analysis(spreadsheet, sheet_name, header, mapping, results)
+
+
+def _row_text(cells: list) -> str:
+    return json.dumps(_json_cells(cells), ensure_ascii=False, separators=(",", ":"))
+
+
+def _mark_rows_recorded_before(results: list, country_code: str) -> None:
+    """A row with no serial key has nothing to be found by: when an earlier import of the
+    country made a live record from a row the same to the letter (a sheet sent again with
+    new rows below), that row is a duplicate of the record. Each record answers for one row."""
+    from registry.weapons.models import Weapon
+
+    recorded: dict[str, list[str]] = {}
+    for cells, reference in db.session.execute(
+            select(ImportRow.cells, Weapon.reference).join(Weapon, Weapon.import_row_id == ImportRow.id)
+            .where(Weapon.country_code == country_code, Weapon.deleted_at.is_(None), Weapon.serial_key.is_(None))
+            .order_by(Weapon.id)):
+        recorded.setdefault(_row_text(cells), []).append(reference)
+    if not recorded:
+        return
+    for result in [result for result in results if result.status in (READY, NEEDS_REVIEW) and not result.serial_key]:
+        references = recorded.get(_row_text(result.cells))
+        if references:
+            result.messages.append(message("duplicate_import", reference=references.pop(0)))
+            result.status = DUPLICATE
 
 
 # --- State machine ------------------------------------------------------------------------------

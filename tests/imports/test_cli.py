@@ -96,3 +96,37 @@ def test_analyse_reads_a_real_xls_workbook(app, world, reference, tmp_path):
     assert (rows[4]["status"], rows[4]["make"], rows[4]["model"]) == ("ready", "Kalashnikov", "AK-47")
     assert (rows[5]["status"], rows[5]["make"], rows[5]["model"]) == ("ready", "Beretta", "92")
     assert rows[6]["status"] == "skipped"
+
+
+def test_a_row_without_serial_imported_again_is_a_duplicate_of_its_record(app, world, reference, tmp_path):
+    # Field units keep one sheet and send it again each month with new rows below: a
+    # weapon with no serial (a craft gun, a serial ground off) has no key to be found by,
+    # so its row, the same to the letter, tells it is the record already made from it.
+    from datetime import datetime
+
+    from tests.imports.sheets import workbook
+
+    header = ["N°", "Marque", "Modèle", "N° de série", "Type d'arme", "Date de saisie", "Lieu de saisie"]
+    craft = [1, "Fabrication artisanale", None, "limé", "fusil de chasse", datetime(2025, 3, 15), "Koro"]
+    twin = [2, "Fabrication artisanale", None, None, "fusil de chasse", "15/03/2025", "Koro"]
+    rifle = [3, "Kalachnikov", "AK 47", "KA-7001", "Fusil d'assaut", "16/03/2025", "Gao"]
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["imports", "run", str(write(tmp_path, "mars.xlsx", workbook([header, craft, twin, rifle]))),
+                                "--agency", "ML-CNLPAL", "--commit"])
+    assert "3 records written" in first.output, first.output
+    before = weapons_count()
+
+    april = [4, "Fabrication artisanale", None, None, "fusil de chasse", "02/04/2025", "Koro"]
+    sheet = write(tmp_path, "avril.xlsx", workbook([header, craft, twin, rifle, twin, april]))
+    out = tmp_path / "report.json"
+    runner.invoke(args=["imports", "analyse", str(sheet), "--agency", "ML-CNLPAL", "--report", str(out),
+                        "--language", "fr"])
+    rows = {row["row"]: row for row in json.loads(out.read_text())["rows"]}
+    assert [rows[number]["status"] for number in (2, 3, 4, 5, 6)] == [
+        "duplicate", "duplicate", "duplicate", "ready", "ready"]
+    recorded = db.session.scalars(select(Weapon.reference).where(Weapon.raw_serial == "limé")).one()
+    assert f"Déjà enregistrée comme {recorded}" in rows[2]["messages"][0]
+    # The second copy of row 3 is not the record made from it: it is written.
+    second = runner.invoke(args=["imports", "run", str(sheet), "--agency", "ML-CNLPAL", "--commit"])
+    assert "2 records written" in second.output, second.output
+    assert weapons_count() == before + 2
