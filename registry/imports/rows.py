@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from registry.imports.headers import HeaderMatch, normalize_title
 from registry.imports.reader import Sheet
-from registry.reference.normalize import usual_country_names
+from registry.reference.normalize import country_code, country_keys
 
 READY = "ready"
 NEEDS_REVIEW = "needs_review"
@@ -203,23 +203,11 @@ def parse_status(text: str) -> str | None:
 # --- Countries ----------------------------------------------------------------------------------
 
 class CountryNames:
-    """Country names in French and English (and codes) to ISO codes, from the country table,
-    and the usual and former names that identification knows too."""
+    """Country names in French and English (and codes, usual and former names) to ISO
+    codes, read as identification reads them (reference.normalize.country_keys)."""
 
     def __init__(self, countries: list[tuple[str, str, str, str]]):
-        self.lookup: dict[str, str] = {normalize_title(name): code for name, code in usual_country_names()}
-        for code, alpha3, name_en, name_fr in countries:
-            for name in (name_en, name_fr):
-                normal = normalize_title(name)
-                self.lookup.setdefault(normal, code)
-                short = normalize_title(re.sub(r"\(.*?\)|,.*$", "", name))
-                self.lookup.setdefault(short, code)
-                if "," in name:  # "Russie, Fédération de" is also "Fédération de Russie"
-                    first, _comma, rest = name.partition(",")
-                    self.lookup.setdefault(normalize_title(f"{rest} {first}"), code)
-            self.lookup[code.lower()] = code
-            self.lookup[(alpha3 or "").lower()] = code
-        self.lookup.pop("", None)
+        self.keys = country_keys(countries)
         self.cache: dict[str, str | None] = {}
 
     @classmethod
@@ -233,15 +221,9 @@ class CountryNames:
             select(Country.code, Country.alpha3, Country.name_en, Country.name_fr)).all()))
 
     def code(self, text: str) -> str | None:
-        if text in self.cache:
-            return self.cache[text]
-        normal = normalize_title(text)
-        found = self.lookup.get(normal)
-        if found is None:
-            words = [word for word in normal.split() if word not in ("la", "le", "les", "l", "the", "de")]
-            found = self.lookup.get(" ".join(words))
-        self.cache[text] = found
-        return found
+        if text not in self.cache:
+            self.cache[text] = country_code(self.keys, text)
+        return self.cache[text]
 
 
 # --- Rows ------------------------------------------------------------------------------------

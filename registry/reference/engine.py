@@ -295,7 +295,7 @@ class Identifier:
 
     def _country_hint(self, notes: list[str]) -> str | None:
         for note in notes:
-            code = self.country_keys.get(key(note))
+            code = normalize.country_code(self.country_keys, note)
             if code:
                 return code
         return None

@@ -124,14 +124,41 @@ def usual_country_names() -> tuple[tuple[str, str], ...]:
                      for name in row["names"].split(";"))
 
 
+COUNTRY_ARTICLES = frozenset({"la", "le", "les", "l", "the"})
+
+
 def country_keys(countries) -> dict[str, str]:
-    """Key of every way of writing a country -> its ISO code: the codes, the English and
-    French names (also before their comma: "Russie, Fédération de"), and the usual
-    names (usual_country_names)."""
+    """Key of every way of writing a country -> its ISO code: its codes and its English and
+    French names; their shortened forms (before the comma, "Russie" of "Russie, Fédération
+    de"; turned round, "Fédération de Russie"; without brackets); and the usual names
+    (usual_country_names). A country's own name wins over another's shortened form
+    ("Congo" is the Republic of the Congo, not the shortened Democratic Republic), and a
+    shortened form two countries share ("Corée") means neither."""
     keys: dict[str, str] = {}
+    shortened: dict[str, set[str]] = {}
     for code, alpha3, name_en, name_fr in countries:
-        for text in (code, alpha3, name_en, name_fr, name_en.split(",")[0], name_fr.split(",")[0]):
+        for text in (code, alpha3, name_en, name_fr):
             keys.setdefault(key(text), code)
+        for name in (name_en, name_fr):
+            first, comma, rest = name.partition(",")
+            for text in (first, re.sub(r"\(.*?\)", "", name)) + ((f"{rest} {first}",) if comma else ()):
+                shortened.setdefault(key(text), set()).add(code)
+    for text_key, codes in shortened.items():
+        if len(codes) == 1:
+            keys.setdefault(text_key, next(iter(codes)))
     for name, code in usual_country_names():
         keys[key(name)] = code
+    keys.pop("", None)
     return keys
+
+
+def country_code(keys: dict[str, str], text: str | None) -> str | None:
+    """The ISO code of a country as written ("Russie", "la Côte d'Ivoire", "URSS", "ML"),
+    looked up in `keys` (country_keys); None when it is not understood."""
+    found = keys.get(key(text))
+    if found is None and text:
+        words = tokens(text)
+        while words and words[0] in COUNTRY_ARTICLES:  # "la Russie", "l'Algérie"
+            words.pop(0)
+        found = keys.get("".join(words))
+    return found

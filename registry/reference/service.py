@@ -27,6 +27,7 @@ from registry.reference.models import (
     model_calibre,
 )
 from registry.reference.normalize import calibre_key, calibre_keys, country_keys, key
+from registry.reference.normalize import country_code as country_code_of
 
 FIELD_MODELS = {"make": Make, "model": Model, "calibre": Calibre, "type": WeaponType}
 CODE_PREFIXES = {Make: "MK", Model: "MD", Calibre: "CA", WeaponType: "TY"}
@@ -227,7 +228,7 @@ def apply_reference_file(actor, parsed: ReferenceFile, source: str) -> LoadRepor
     for row in parsed.rows:
         country_code = None
         if row.country:
-            country_code = table.countries.get(key(row.country))
+            country_code = country_code_of(table.countries, row.country)
             if country_code is None:
                 raise LoadError(_l("Unknown country: %(country)s.", country=row.country), row.sheet, row.row,
                                 row.columns.get("country"))

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from registry.reference.normalize import key
+from registry.reference.normalize import country_code
 from registry.weapons.models import Sharing, WeaponStatus
 from registry.weapons.serials import SerialState
 
@@ -40,7 +40,7 @@ class CountryField(StringField):
             self.data = ""
             return
         bracketed = _CODE_IN_BRACKETS.search(text)
-        code = bracketed.group(1).upper() if bracketed else self.keys.get(key(text))
+        code = bracketed.group(1).upper() if bracketed else country_code(self.keys, text)
         if code not in self.labels:
             self.data = text  # shown again as typed
             raise ValidationError(_l("“%(text)s” is not a country of the list: pick one, or type its "

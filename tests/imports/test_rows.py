@@ -202,3 +202,20 @@ def test_reading_by_columns_gives_what_reading_row_by_row_gives(app, reference, 
         outcomes.append([(result.row, result.status, result.values, result.identification, result.messages,
                           result.cells) for result in results])
     assert outcomes[0] == outcomes[1] == outcomes[2] == outcomes[3]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Congo", "CG"), ("République du Congo", "CG"), ("République démocratique du Congo", "CD"),
+    ("Fédération de Russie", "RU"), ("la Côte d'Ivoire", "CI"), ("Guinée", "GN"), ("Niger", "NE"),
+    ("L'Algérie", "DZ"), ("Corée", None),
+])
+def test_a_countrys_own_name_wins_and_a_shared_short_name_means_none(app, text, expected):
+    # "Congo" shortens "Congo, The Democratic Republic of the" but is the Republic of the
+    # Congo's own name; "Corée" shortens both Koreas: a guess would be confidently wrong.
+    from registry.auth.countries import country_lookup
+    from registry.reference.engine import get_identifier
+    from registry.reference.normalize import country_code
+
+    assert CountryNames.from_database().code(text) == expected
+    assert country_code(get_identifier("ML").country_keys, text) == expected
+    assert country_code(country_lookup(), text) == expected
