@@ -52,11 +52,3 @@ def country_choices() -> list[tuple[str, str]]:
     return sorted(((country.code, f"{country.name} ({country.code})") for country in countries),
                   key=lambda choice: unidecode(choice[1]).casefold())
 
-
-def country_lookup() -> dict[str, str]:
-    """The comparison key of every way of writing a country (code, French or English name,
-    usual and former names) -> its ISO code, as identification reads them."""
-    from registry.reference.normalize import country_keys
-
-    return country_keys(db.session.execute(
-        select(Country.code, Country.alpha3, Country.name_en, Country.name_fr)).all())

@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit.service import record
-from registry.auth.countries import country_choices, country_lookup
+from registry.auth.countries import country_choices
 from registry.auth.decorators import permission_required
 from registry.auth.models import Country
 from registry.auth.roles import Permission
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.reference.engine import get_identifier
 from registry.weapons import identification, photos, search, service
 from registry.weapons.export import weapons_workbook
 from registry.weapons.forms import DeleteForm, HitDecisionForm, PhotoForm, WeaponForm
@@ -60,7 +61,8 @@ COUNTERS["hits"] = _new_hits
 
 def _weapon_form(**kwargs) -> WeaponForm:
     form = WeaponForm(**kwargs)
-    form.set_choices(country_choices(), country_lookup())
+    # The ways of writing a country, as identification keeps them (built once per version).
+    form.set_choices(country_choices(), get_identifier(current_user.country_code).country_keys)
     return form
 
 

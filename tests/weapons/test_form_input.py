@@ -51,6 +51,8 @@ def test_a_country_is_picked_from_the_list_or_typed_by_its_name_or_code(world, c
                         last_import_country_code="Ivory Coast")
     weapon = latest_weapon()
     assert (weapon.manufacture_country_code, weapon.last_import_country_code) == ("RU", "CI")
+    record_through_form(officer, raw_serial="CO-4458", manufacture_country_code="Congo")
+    assert latest_weapon().manufacture_country_code == "CG"  # its own name, not the DR Congo's short one
     # The edit form shows the country by its name in the reader's language.
     page = client.get(f"/weapons/{weapon.id}/edit").get_data(as_text=True)
     assert 'name="manufacture_country_code" type="text" value="Russie, Fédération de (RU)"' in page
