@@ -9,7 +9,8 @@ from registry.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
 
 # Feature packages, in order. Each may have `models.py` (imported so that Alembic and the
 # scoping rules see its tables), `views.py` with `blueprint` (and `api_blueprint`), and
-# `cli.py` with `commands` (click groups added to `flask`).
+# `cli.py` with `commands` (click groups added to `flask`), and `jobs.py` (imported so that
+# its `@job`s are registered with registry.jobs in the web process and every worker).
 FEATURES = (
     "auth", "audit", "main", "notifications", "reference", "weapons", "tracing", "imports",
     "reports", "api",
@@ -54,9 +55,13 @@ def create_app(config: dict | None = None) -> Flask:
         for group in getattr(cli, "commands", ()):
             app.cli.add_command(group)
 
+        _feature_module(feature, "jobs")
+
     from registry.i18n import translations_cli
+    from registry.jobs import jobs_cli
 
     app.cli.add_command(translations_cli)
+    app.cli.add_command(jobs_cli)
     return app
 
 

@@ -4,6 +4,10 @@ Embedded default: a thread of the web process runs the job, no other service nee
 Production (REDIS_URL set): the job goes on an RQ queue in Redis and `flask jobs worker`
 runs it, in as many worker processes as wanted.
 
+This module knows no feature: a feature registers its jobs with `@job("feature.name")` in
+its own `jobs.py`, which create_app() imports, so the web process and every worker know
+the same jobs.
+
 A job is started only once the transaction that asked for it is committed, so it never
 reads a state that is not yet saved (or that was rolled back).
 """
@@ -146,13 +150,6 @@ def queue(redis_url: str):
     return Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
 
 
-def _load_job_modules() -> None:
-    # The features' jobs register themselves when their module is imported.
-    import registry.imports.jobs  # noqa: F401
-    import registry.notifications.service  # noqa: F401
-    import registry.tracing.jobs  # noqa: F401
-
-
 jobs_cli = click.Group("jobs", help="Background jobs.")
 
 
@@ -167,7 +164,6 @@ def worker(burst: bool):
                                    "web process and no worker is needed.")
     from rq import SimpleWorker
 
-    _load_job_modules()
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_schedule_periodic_jobs, args=(redis_url, stop), daemon=True,

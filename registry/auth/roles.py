@@ -1,4 +1,4 @@
-"""Roles of DESIGN section 3 and what each may do. Views and services ask for a
+"""Roles (docs/architecture.md, Scoping) and what each may do. Views and services ask for a
 permission, never for a role name."""
 
 import enum

@@ -119,6 +119,4 @@ def run(path: Path, agency_code: str, do_commit: bool, email: str | None, sheet:
         raise click.ClickException(f"{path.name}: {error.message}") from None
 
 
-from registry.jobs import jobs_cli  # noqa: E402  (the worker command lives with the jobs)
-
-commands = [imports_cli, jobs_cli]
+commands = [imports_cli]

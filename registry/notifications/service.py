@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from registry.auth.models import User
 from registry.extensions import db, utcnow
-from registry.jobs import enqueue, job
+from registry.jobs import enqueue
 from registry.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -117,18 +117,6 @@ def send_mails(app, mails: list[tuple[str, str, str]]) -> int:
                 continue
             sent += 1
     return sent
-
-
-@job("notifications.send")
-def send_job(mails: list) -> int:
-    """The e-mails of one commit's notifications, sent in the background."""
-    try:
-        return send_mails(current_app, [tuple(mail) for mail in mails])
-    except (OSError, smtplib.SMTPException):
-        # The notifications are in the registry; a mail server down must not undo them.
-        log.exception("Could not send %d notification e-mails through %s", len(mails),
-                      current_app.config["MAIL_SERVER"])
-        return 0
 
 
 @event.listens_for(Session, "before_commit")

@@ -1,4 +1,4 @@
-"""Trace requests between states (DESIGN sections 3 and 4): the request and its ITI content,
+"""Trace requests between states (docs/trace-workflow.md): the request and its ITI content,
 the weapons it is about (frozen as they were when sent), the thread of messages, the
 attachments and the history of its states."""
 

@@ -1,5 +1,5 @@
 """Who sees a trace request: the users of the requesting and the requested countries, no one
-else (DESIGN section 4). Changes are further limited by side and role in the workflow."""
+else (docs/trace-workflow.md). Changes are further limited by side and role in the workflow."""
 
 from sqlalchemy import Select, false, or_
 

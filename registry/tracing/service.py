@@ -97,7 +97,7 @@ def focal_point(country_code: str) -> Agency | None:
 
 
 def suggested_countries(weapons) -> list[str]:
-    """Where to send a trace first (DESIGN section 4): the country of last legal import,
+    """Where to send a trace first (docs/trace-workflow.md): the country of last legal import,
     then the country of manufacture, read from the records and their identification."""
     suggestions: list[str] = []
     for weapon in weapons:

@@ -1,4 +1,4 @@
-"""The trace request workflow of DESIGN section 4, as pure data and functions.
+"""The trace request workflow (docs/trace-workflow.md), as pure data and functions.
 
 draft -> sent -> acknowledged -> answered -> closed, with: awaiting approval (when the
 requesting agency wants a supervisor to approve outgoing requests), information requested

@@ -1,4 +1,4 @@
-"""Serial numbers (DESIGN section 5): what was typed is kept; comparisons use a key.
+"""Serial numbers (docs/data-model.md): what was typed is kept; comparisons use a key.
 
 The key is upper case, without spaces, dashes, dots, slashes or any other separator,
 with look-alike characters folded: O→0, I and L→1, and Cyrillic or Greek letters that

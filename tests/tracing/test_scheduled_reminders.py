@@ -14,7 +14,6 @@ from tests.tracing.test_deadlines import make_late, overdue_notifications
 @pytest.fixture
 def redis_queue(redis_jobs_queue):
     redis_jobs_queue.connection.delete("registry:periodic:tracing.remind")
-    jobs._load_job_modules()
     yield redis_jobs_queue
     redis_jobs_queue.connection.delete("registry:periodic:tracing.remind")
 

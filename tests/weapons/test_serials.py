@@ -1,4 +1,4 @@
-"""The serial key of DESIGN section 5 and serials typed as words."""
+"""The serial key (docs/data-model.md) and serials typed as words."""
 
 import pytest
 from hypothesis import given
