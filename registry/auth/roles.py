@@ -43,6 +43,8 @@ class Permission(enum.StrEnum):
     MANAGE_REFERENCE = "manage_reference"
     READ_AGENCY_AUDIT = "read_agency_audit"
     READ_ALL_AUDIT = "read_all_audit"
+    # Figures (counts, never records) of every state of the registry, side by side.
+    READ_ALL_STATISTICS = "read_all_statistics"
 
 
 _OFFICER = {Permission.READ_RECORDS, Permission.WRITE_RECORDS, Permission.IMPORT_RECORDS}
@@ -65,6 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_REFERENCE,
             Permission.READ_AGENCY_AUDIT,
             Permission.READ_ALL_AUDIT,
+            Permission.READ_ALL_STATISTICS,
         }
     ),
 }

@@ -23,6 +23,9 @@ _RULES: dict[type, Callable[[User, Select, str], Select]] = {}
 
 VIEW = "view"
 CHANGE = "change"
+# Rows counted in the statistics of a state: its own records and traces (every state's for
+# a user allowed READ_ALL_STATISTICS). Figures only: the rows themselves stay under VIEW.
+STATISTICS = "statistics"
 
 
 def scope_rule(model: type):
@@ -123,3 +126,24 @@ def _register_audit_rule() -> None:
 
 
 _register_audit_rule()
+
+
+# --- The command line -----------------------------------------------------------------
+
+
+class CommandLine:
+    """The actor of a command run on the server (`flask reports summary`): whoever runs it
+    holds the database already, so it counts every state's figures, and nothing else."""
+
+    is_active = True
+    is_authenticated = False
+    id = None
+    agency_id = None
+    country_code = None
+    role = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission == Permission.READ_ALL_STATISTICS
+
+
+COMMAND_LINE = CommandLine()

@@ -5,12 +5,14 @@ from sqlalchemy import Select, false, or_
 
 from registry.auth.models import User
 from registry.auth.roles import Permission
-from registry.auth.scoping import CHANGE, scope_rule
+from registry.auth.scoping import CHANGE, STATISTICS, scope_rule
 from registry.tracing.models import TraceRequest
 
 
 @scope_rule(TraceRequest)
 def trace_request_scope(user: User, statement: Select, action: str) -> Select:
+    if action == STATISTICS and user.can(Permission.READ_ALL_STATISTICS):
+        return statement
     if not user.can(Permission.READ_RECORDS):
         return statement.where(false())
     if action == CHANGE:

@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, false, or_, select
 
 from registry.auth.models import AgencyPartner, User
 from registry.auth.roles import Permission
-from registry.auth.scoping import CHANGE, scope_rule
+from registry.auth.scoping import CHANGE, STATISTICS, scope_rule
 from registry.weapons.models import Hit, Sharing, Weapon, WeaponChange, WeaponPhoto
 
 # Action for the supervisors' view of deleted records of their own country.
@@ -32,6 +32,12 @@ def weapon_condition(user: User, action: str):
         if not user.can(Permission.DELETE_RECORDS):
             return false()
         return and_(Weapon.country_code == user.country_code, Weapon.deleted_at.is_not(None))
+    if action == STATISTICS:
+        if user.can(Permission.READ_ALL_STATISTICS):
+            return Weapon.deleted_at.is_(None)
+        if not user.can(Permission.READ_RECORDS):
+            return false()
+        return and_(Weapon.country_code == user.country_code, Weapon.deleted_at.is_(None))
     if action == CHANGE:
         if not user.can(Permission.WRITE_RECORDS):
             return false()
