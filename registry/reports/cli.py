@@ -1,0 +1,47 @@
+"""`flask reports summary` (and the yearly reports): the figures of the pages, from the
+command line, for every state (the command line runs with the server's rights)."""
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from registry.auth.scoping import COMMAND_LINE
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.reports import service
+
+reports_cli = click.Group("reports", help="Statistics and the reports a state owes.")
+
+
+def _filters(country: str, date_from, date_to) -> service.Filters:
+    try:
+        return service.Filters.parse({"state": country, "date_from": date_from or "",
+                                      "date_to": date_to or ""})
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+
+
+@reports_cli.command("summary")
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code of the state, e.g. ML.")
+@click.option("--from", "date_from", help="First day, YYYY-MM-DD.")
+@click.option("--to", "date_to", help="Last day, YYYY-MM-DD.")
+@click.option("--json", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the figures (JSON).")
+@with_appcontext
+def summary(country, date_from, date_to, out):
+    """Write a state's figures of a period as JSON: totals by status, type, make, country
+    of manufacture, region and month, tracing figures and SDG 16.4.2."""
+    filters = _filters(country, date_from, date_to)
+    try:
+        figures = service.summary(COMMAND_LINE, filters)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()  # the audit event of the report
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(figures, handle, ensure_ascii=False, indent=2)
+    click.echo(f"{figures['total']} records of {country.upper()} written to {out}.")
+
+
+commands = [reports_cli]
