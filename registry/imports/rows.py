@@ -49,6 +49,10 @@ MESSAGES = {
     "total": _l("Total row."),
     "header_again": _l("The header row repeated."),
     "nothing": _l("Nothing describes a weapon: no make, model, type or serial."),
+    "no_name": _l("Nothing names the weapon: no make, model or type, only a serial."),
+    "no_weapon": _l("Nothing names a weapon: “%(value)s” is no make, model or type."),
+    "unidentified": _l("Neither the make nor the model was identified: correct them, or accept the row "
+                       "as it is."),
     "date_unreadable": _l("The date “%(value)s” was not understood."),
     "date_future": _l("The date %(value)s is in the future."),
     "date_old": _l("The date %(value)s is before 1850."),
@@ -66,6 +70,11 @@ MESSAGES = {
 
 def message(key: str, **params) -> dict:
     return {"key": key, "params": params}
+
+
+# Messages shared by the many rows they concern (never changed in place).
+UNIDENTIFIED = message("unidentified")
+UNSURE = message("identification")
 
 
 def message_text(item: dict) -> str:
@@ -329,6 +338,40 @@ _TOTAL = re.compile(r"^\s*(sous[\s-]*)?(total|totaux|totals|subtotal|sub[\s-]tot
 
 
 _NO_IDENTIFICATION: dict = {}
+# Cells that stand for "not known" rather than name anything.
+PLACEHOLDERS = frozenset({"inconnu", "inconnue", "unknown", "nd", "n d", "na", "n a", "neant", "aucun",
+                          "aucune", "none", "nil", "ras", "x", "xx", "xxx"})
+
+
+def names_something(text: str | None) -> bool:
+    """Whether a make, model or type cell names anything: not blank, not a formula, not
+    only punctuation ("???", "-"), not a placeholder ("inconnu", "N/A")."""
+    if not text or text[0] == "=" or not any(character.isalnum() for character in text):
+        return False
+    return normalize_title(text) not in PLACEHOLDERS
+
+
+def unnamed_message(spelling: tuple, raw_serial) -> dict | None:
+    """Why a row whose (make, model, calibre, type) is `spelling` names no weapon, or None
+    when its make, model or type names something."""
+    make, model, _calibre, kind = spelling
+    if names_something(make) or names_something(model) or names_something(kind):
+        return None
+    written = next((text for text in (make, model, kind) if text), None)
+    if written is not None:
+        return message("no_weapon", value=written[:60])
+    return message("no_name") if raw_serial else message("nothing")
+
+
+def doubt_message(found: dict) -> dict | None:
+    """Why a row with this identification is left for review, or None when it is sure."""
+    if found.get("make_id") is None and found.get("model_id") is None:
+        return UNIDENTIFIED
+    if found.get("needs_review"):
+        return UNSURE
+    return None
+
+
 _SLOW = object()  # a cell whose reading gives a message: its row is read by RowAnalyser._parse
 
 
@@ -503,7 +546,6 @@ class RowAnalyser:
         if "status" not in by_field:
             keys.append("status")
             converted_columns.append(["seized"] * count)
-        serials = by_field.get("raw_serial", empty)
         serial_rows = self.serial_rows or [self._serial_state(None)] * count
         spellings = zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
                         by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True)
@@ -511,19 +553,23 @@ class RowAnalyser:
         append = results.append
         identifications = self.identifications
         identifying = self.identifier is not None
-        unsure = message("identification")  # one message shared by the rows it concerns (never changed)
-        for offset, cells, plain, raw_serial, serial, spelling in zip(
-                range(count), data, zip(*converted_columns, strict=True), serials, serial_rows, spellings,
-                strict=True):
-            if slow[offset] or not (raw_serial or spelling[0] or spelling[1] or spelling[3]):
+        names: dict[tuple, bool] = {}  # spelling -> whether it names a weapon
+        for offset, cells, plain, serial, spelling in zip(
+                range(count), data, zip(*converted_columns, strict=True), serial_rows, spellings, strict=True):
+            if not slow[offset]:  # (a cell of a slow row may be _SLOW)
+                named = names.get(spelling)
+                if named is None:
+                    named = names[spelling] = unnamed_message(spelling, True) is None
+            if slow[offset] or not named:
                 result = RowResult(first + offset + 1, cells)
                 append(result)
                 self._parse(result, cells, detect_serial_state, serial_key, SerialState)
                 continue
             if identifying:
                 found = identifications.get(spelling) or self._identification(spelling)
-                if found["needs_review"]:
-                    result = RowResult(first + offset + 1, cells, NEEDS_REVIEW, None, found, [unsure])
+                doubt = doubt_message(found)
+                if doubt is not None:
+                    result = RowResult(first + offset + 1, cells, NEEDS_REVIEW, None, found, [doubt])
                 else:
                     result = RowResult(first + offset + 1, cells, READY, None, found)
             else:
@@ -746,8 +792,9 @@ class RowAnalyser:
             raw_serial, detect_serial_state, serial_key, SerialState)
         spelling = (values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"),
                     values.get("raw_type"))
-        if not (raw_serial or spelling[0] or spelling[1] or spelling[3]):
-            messages.append(message("nothing"))
+        unnamed = unnamed_message(spelling, raw_serial)
+        if unnamed is not None:
+            messages.append(unnamed)
             result.status = INVALID
         result.values = values
         result.messages = messages
@@ -788,9 +835,11 @@ class RowAnalyser:
         """Each distinct (make, model, calibre, type) spelling is identified once."""
         found = self.identifications.get(spelling) or self._identification(spelling)
         result.identification = found
-        if found.get("needs_review") and result.status == READY:
-            result.status = NEEDS_REVIEW
-            result.messages.append(message("identification"))
+        if result.status == READY:
+            doubt = doubt_message(found)
+            if doubt is not None:
+                result.status = NEEDS_REVIEW
+                result.messages.append(doubt)
 
     def _identification(self, spelling: tuple) -> dict:
         if any(spelling):

@@ -451,8 +451,34 @@ READ_FIELDS = {"event_date": ("event_date", {"date_unreadable", "date_future", "
                "manufacture_country": ("manufacture_country_code", {"country_unknown"})}
 # The fields the review's Fix form offers, in its order.
 CORRECTABLE_FIELDS = (*REVIEW_FIELDS, *READ_FIELDS)
-# Messages that make a row invalid (it cannot be accepted until they are gone).
-INVALIDATING = {"date_future", "date_old", "nothing"}
+# Messages that make a row invalid (it cannot be accepted until they are gone), and those
+# that leave it for review.
+INVALIDATING = {"date_future", "date_old", "nothing", "no_name", "no_weapon"}
+REVIEWING = {"date_unreadable", "status_unknown", "country_unknown", "identification", "unidentified"}
+# Messages on what names and identifies the weapon: said again after each correction.
+NAMING = {"nothing", "no_name", "no_weapon", "identification", "unidentified"}
+
+
+def _settle(row: ImportRow) -> None:
+    """A corrected row's messages on its weapon said again, and its status and acceptance
+    read from its messages as the analysis reads them. A duplicate stays a duplicate."""
+    from registry.imports.rows import doubt_message, unnamed_message
+
+    values = row.values
+    spelling = (values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"), values.get("raw_type"))
+    messages = [item for item in row.messages if item.get("key") not in NAMING]
+    unnamed = unnamed_message(spelling, values.get("raw_serial"))
+    if unnamed is not None:
+        messages.append(unnamed)
+    else:
+        doubt = doubt_message(row.identification or {})
+        if doubt is not None:
+            messages.append(doubt)
+    row.messages = messages
+    if row.status in (READY, NEEDS_REVIEW, INVALID):
+        keys = {item.get("key") for item in messages}
+        row.status = INVALID if keys & INVALIDATING else NEEDS_REVIEW if keys & REVIEWING else READY
+        row.accepted = row.status == READY
 
 
 def _read_field(import_: Import, field: str, text: str | None):
@@ -494,12 +520,7 @@ def _correct_read_field(actor: User, import_: Import, row: ImportRow, field: str
     row.values = values
     row.corrected = True
     row.messages = [item for item in row.messages if item.get("key") not in ended]
-    if row.status == INVALID and not any(item.get("key") in INVALIDATING for item in row.messages):
-        row.status = NEEDS_REVIEW  # what made it invalid is corrected
-    if row.status in (READY, NEEDS_REVIEW):
-        unsure = (row.identification or {}).get("needs_review")
-        row.status = NEEDS_REVIEW if unsure else READY
-        row.accepted = row.status == READY
+    _settle(row)
     _back_to_review(import_)
     refresh_counts(import_)
     record("import.correct", "import_row", row.id, {"field": field, "value": value}, user=actor)
@@ -545,12 +566,7 @@ def correct_row(actor: User, import_: Import, row: ImportRow, field: str, value:
     row.values = values
     row.identification = identification
     row.corrected = True
-    messages = [item for item in row.messages if item.get("key") != "identification"]
-    row.messages = messages
-    if row.status in (READY, NEEDS_REVIEW):
-        unsure = identification.get("needs_review") and target_id is None
-        row.status = NEEDS_REVIEW if unsure else READY
-        row.accepted = row.status == READY
+    _settle(row)
     _back_to_review(import_)
     refresh_counts(import_)
     record("import.correct", "import_row", row.id, {"field": field, "value": value, "target_id": target_id},
