@@ -8,7 +8,11 @@ answer for each distinct input. When it is not sure, a field stays empty, `needs
 is set and ranked suggestions say what it might be.
 """
 
+import multiprocessing
+import os
 import threading
+from array import array
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -36,6 +40,18 @@ CONFIRMED_MAKE_ACCEPT = 70
 SUGGEST_FROM = 55
 MIN_FUZZY_LENGTH = 4
 CACHE_SIZE = 200_000
+# Above this many keys, fuzzy matching first narrows the keys to those sharing the most
+# letter pairs with the query (a national table of 20,000 models has some 60,000 keys: a
+# full scan costs milliseconds a query).
+NARROW_FROM, NARROWED_TO = 8000, 200
+# From this many keys, fuzzy matching scores only the keys that begin as the query does,
+# give or take one error in its first two letters.
+BEGINNINGS_FROM = 500
+# Letter pairs counted when narrowing: the rarest of the query's, since a typing error
+# spoils at most three.
+RAREST_PAIRS = 6
+# A batch of at least this many distinct inputs is shared among the machine's cores.
+POOL_FROM = 5000
 
 
 @dataclass
@@ -93,9 +109,54 @@ class _Index:
 
     def freeze(self) -> None:
         self.choices = list(self.keys)
+        self.digits = {choice: normalize.digits(choice) for choice in self.choices}
+        self.pairs: dict[str, array] | None = None
+        self.first: dict[str, list[str]] | None = None
+        if len(self.choices) >= NARROW_FROM:
+            pairs: dict[str, array] = {}
+            for position, choice in enumerate(self.choices):
+                for pair in _letter_pairs(choice):
+                    pairs.setdefault(pair, array("I")).append(position)
+            self.pairs = pairs
+        elif len(self.choices) >= BEGINNINGS_FROM:
+            self.first, self.second = {}, {}
+            for choice in self.choices:
+                self.first.setdefault(choice[0], []).append(choice)
+                if len(choice) > 1:
+                    self.second.setdefault(choice[1], []).append(choice)
+            self.beginnings: dict[str, list[str]] = {}
+
+    def candidates(self, query: str) -> list[str]:
+        """The keys worth scoring against `query`: all of a small index; else those that
+        begin as it does, or with one error in its first two letters (a letter changed,
+        dropped, added or two swapped there); in a large index, those that share the most
+        of its rarest letter pairs."""
+        if self.first is not None:
+            beginning = query[:2]
+            found = self.beginnings.get(beginning)
+            if found is None:
+                letters = set(beginning)
+                found = list({choice for letter in letters for choice in
+                              (*self.first.get(letter, ()), *self.second.get(letter, ()))})
+                self.beginnings[beginning] = found
+            return found
+        if self.pairs is None:
+            return self.choices
+        found = sorted((self.pairs[pair] for pair in _letter_pairs(query) if pair in self.pairs), key=len)
+        counts: Counter = Counter()
+        for positions in found[:RAREST_PAIRS]:
+            counts.update(positions)
+        if len(counts) > NARROWED_TO:
+            return [self.choices[position] for position, _count in counts.most_common(NARROWED_TO)]
+        return [self.choices[position] for position in counts]
 
     def get(self, text_key: str) -> dict[int, str]:
         return self.keys.get(text_key, {})
+
+
+def _letter_pairs(text: str) -> set[str]:
+    padded = f"^{text}$"
+    return {padded[i:i + 2] for i in range(len(padded) - 1)}
 
 
 class Identifier:
@@ -105,6 +166,10 @@ class Identifier:
         self.country = country
         self.token = token
         self._cache: dict[tuple, Identification] = {}
+        # Rankings of a spelling against an index: a sheet's distinct rows share their
+        # make cells ("Kalachnikov" beside a hundred different models).
+        self._rankings: dict[tuple[int, str], list[tuple[int, float]]] = {}
+        self._pairs: dict[tuple, _Pair] = {}
         self._load()
 
     # --- building -----------------------------------------------------------------
@@ -190,6 +255,12 @@ class Identifier:
             return self.calibre_index, alias.calibre_id
         return self.type_index, alias.type_id
 
+    def clear_cache(self) -> None:
+        """Forget every answer and partial answer (for benchmarks: every input new)."""
+        self._cache.clear()
+        self._rankings.clear()
+        self._pairs.clear()
+
     # --- answering ----------------------------------------------------------------
 
     def identify(self, make=None, model=None, calibre=None, type=None) -> Identification:  # noqa: A002
@@ -203,21 +274,62 @@ class Identifier:
             self._cache[raw] = cached
         return cached.copy()
 
+    def identify_many(self, rows, processes: int | None = None) -> list[Identification]:
+        """Identify many weapons, each row (make, model, calibre, type): each distinct row
+        once, and a large batch in several processes, one a core (`processes` says how many)."""
+        raws = [tuple(None if value is None else str(value).strip() for value in (*row, None, None, None)[:4])
+                for row in rows]
+        answers: dict[tuple, Identification] = {}
+        todo = []
+        for raw in raws:
+            if raw in answers:
+                continue
+            cached = self._cache.get(raw)
+            if cached is not None:
+                answers[raw] = cached
+            else:
+                answers[raw] = None
+                todo.append(raw)
+        workers = processes if processes is not None else (os.cpu_count() or 1)
+        found = _in_processes(self, todo, workers) if workers > 1 and len(todo) >= POOL_FROM else None
+        if found is None:
+            found = [self._identify(*raw) for raw in todo]
+        for raw, result in zip(todo, found, strict=True):
+            answers[raw] = result
+            if len(self._cache) < CACHE_SIZE:
+                self._cache[raw] = result
+        return [answers[raw].copy() for raw in raws]
+
     def _identify(self, make_raw, model_raw, calibre_raw, type_raw) -> Identification:
+        pair_key = (make_raw, model_raw)
+        pair = self._pairs.get(pair_key)
+        if pair is None:
+            pair = self._read_pair(make_raw, model_raw)
+            if len(self._pairs) >= CACHE_SIZE:
+                self._pairs.clear()
+            self._pairs[pair_key] = pair
+        typed = {"make": pair.typed_make, "model": pair.typed_model,
+                 "calibre": not normalize.is_blank(calibre_raw), "type": not normalize.is_blank(type_raw)}
+        if typed["calibre"]:
+            calibre_text, calibre_found_in = normalize.split_notes(calibre_raw)[0], None
+        else:
+            calibre_text, calibre_found_in = pair.calibre_written, pair.calibre_found_in
+        result = pair.builder.clone()
+        self._resolve_type(result, normalize.split_notes(type_raw)[0], pair.type_hint)
+        self._resolve_calibre(result, calibre_text, calibre_found_in)
+        return result.finish(typed)
+
+    def _read_pair(self, make_raw, model_raw) -> "_Pair":
+        """The make and model cells read together, whatever the calibre and type: a sheet
+        holds the same make and model beside many calibre spellings."""
         make_text, make_notes = normalize.split_notes(make_raw)
         model_text, model_notes = normalize.split_notes(model_raw)
-        calibre_text, _calibre_notes = normalize.split_notes(calibre_raw)
-        type_text, _type_notes = normalize.split_notes(type_raw)
-        typed = {
-            "make": not normalize.is_blank(make_raw), "model": not normalize.is_blank(model_raw),
-            "calibre": not normalize.is_blank(calibre_raw), "type": not normalize.is_blank(type_raw),
-        }
         country_hint = self._country_hint(make_notes + model_notes)
         make_text = "" if normalize.is_blank(make_text) else make_text
         model_text = "" if normalize.is_blank(model_text) else model_text
 
         # A calibre written in the make or model cell ("AK 47 7,62", "Jackal 9 PAK").
-        calibre_found_in = None
+        calibre_written = calibre_found_in = None
         for cell in ("model", "make"):
             text = model_text if cell == "model" else make_text
             if not text or self._exact_anything(text):
@@ -230,9 +342,7 @@ class Identifier:
                 model_text = rest
             else:
                 make_text = rest
-            if not typed["calibre"]:
-                calibre_text = written
-                calibre_found_in = cell
+            calibre_written, calibre_found_in = written, cell
 
         # Read the cells as they are first; then without type words ("Pistolet",
         # "fusil d'assaut AK47"), then without filler words ("marque", "mod.").
@@ -257,10 +367,8 @@ class Identifier:
                 best, best_found = candidate, found
             if "make" in candidate.ids and ("model" in candidate.ids or not attempt_model):
                 break
-        result = best
-        self._resolve_type(result, type_text, type_hint)
-        self._resolve_calibre(result, calibre_text, calibre_found_in)
-        return result.finish(typed)
+        return _Pair(best, type_hint, calibre_written, calibre_found_in,
+                     not normalize.is_blank(make_raw), not normalize.is_blank(model_raw))
 
     def _find_calibre(self, text: str) -> tuple[str, str] | None:
         """A calibre at the end of a cell, as the reference spells calibres, or as it looks."""
@@ -526,16 +634,24 @@ class Identifier:
     def _ranked(self, index: _Index, query: str) -> list[tuple[int, float]]:
         if not query or not index.choices:
             return []
+        marker = (id(index), query)
+        ranked = self._rankings.get(marker)
+        if ranked is not None:
+            return ranked
         best: dict[int, float] = {}
         query_digits = normalize.digits(query)
         for choice, score, _position in process.extract(
-                query, index.choices, scorer=fuzz.ratio, limit=12, score_cutoff=SUGGEST_FROM):
-            if normalize.digits(choice) != query_digits:
+                query, index.candidates(query), scorer=fuzz.ratio, limit=12, score_cutoff=SUGGEST_FROM):
+            if index.digits[choice] != query_digits:
                 score = min(score, SUGGEST_FROM)  # another number is another model
             for target in index.keys[choice]:
                 if score > best.get(target, 0):
                     best[target] = score
-        return sorted(best.items(), key=lambda item: -item[1])
+        ranked = sorted(best.items(), key=lambda item: -item[1])
+        if len(self._rankings) >= CACHE_SIZE:
+            self._rankings.clear()
+        self._rankings[marker] = ranked
+        return ranked
 
     # type and calibre ------------------------------------------------------------
 
@@ -584,6 +700,18 @@ class Identifier:
             result.set("calibre", found.id, method, found.confidence)
 
 
+@dataclass(frozen=True)
+class _Pair:
+    """What the make and model cells say, kept for every input that has the same two cells."""
+
+    builder: "_Builder"
+    type_hint: int | None
+    calibre_written: str | None
+    calibre_found_in: str | None
+    typed_make: bool
+    typed_model: bool
+
+
 class _Builder:
     """Collects what was found for one input and makes the Identification."""
 
@@ -593,6 +721,12 @@ class _Builder:
         self.methods: dict[str, str] = {}
         self.confidence: dict[str, float] = {}
         self.suggestions: list[dict] = []
+
+    def clone(self) -> "_Builder":
+        other = _Builder(self.identifier)
+        other.ids, other.methods = dict(self.ids), dict(self.methods)
+        other.confidence, other.suggestions = dict(self.confidence), list(self.suggestions)
+        return other
 
     def set(self, field_name: str, target_id: int, method: str, confidence: float) -> None:
         self.ids[field_name] = target_id
@@ -663,6 +797,31 @@ class _Builder:
 
 # --- the engine of each process ------------------------------------------------------
 
+_FORKED: "Identifier | None" = None
+
+
+def _identify_chunk(chunk: list[tuple]) -> list[Identification]:
+    return [_FORKED._identify(*raw) for raw in chunk]
+
+
+def _in_processes(identifier: "Identifier", todo: list[tuple], workers: int) -> list[Identification] | None:
+    """`todo` identified by `workers` forked processes that share the engine already built;
+    None where processes cannot be forked (then the caller identifies in this process)."""
+    global _FORKED
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    size = max(1, -(-len(todo) // (workers * 4)))
+    chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
+    _FORKED = identifier
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return [result for part in pool.map(_identify_chunk, chunks) for result in part]
+    except (AssertionError, OSError):  # a daemon process may not fork; no memory for a fork
+        return None
+    finally:
+        _FORKED = None
+
+
 _IDENTIFIERS: dict[str | None, Identifier] = {}
 _LOCK = threading.Lock()
 
@@ -699,3 +858,8 @@ def forget_identifiers() -> None:
 def identify(make, model, calibre=None, type=None, country=None) -> Identification:  # noqa: A002
     """Identify one weapon; see `Identifier.identify`."""
     return get_identifier(country).identify(make, model, calibre, type)
+
+
+def identify_many(rows, country=None, processes: int | None = None) -> list[Identification]:
+    """Identify many weapons, rows of (make, model, calibre, type); see `Identifier.identify_many`."""
+    return get_identifier(country).identify_many(rows, processes)

@@ -63,13 +63,26 @@ def tokens(text: str | None) -> list[str]:
 
 def key(text: str | None) -> str:
     """The comparison key of a name: "AK-47" -> "ak47"."""
-    return "".join(tokens(text))
+    if not text:
+        return ""
+    return _key(str(text))
+
+
+@lru_cache(maxsize=131072)
+def _key(text: str) -> str:
+    return "".join(TOKEN.findall(fold(text)))
 
 
 def calibre_key(text: str | None) -> str:
     """The comparison key of a calibre: "7,62 x 39 mm" -> "762x39", "Cal. 12" -> "12"."""
-    words = [word for word in tokens(text) if word not in CALIBRE_WORDS]
-    return "".join(words)
+    if not text:
+        return ""
+    return _calibre_key(str(text))
+
+
+@lru_cache(maxsize=65536)
+def _calibre_key(text: str) -> str:
+    return "".join(word for word in TOKEN.findall(fold(text)) if word not in CALIBRE_WORDS)
 
 
 def calibre_keys(text: str | None) -> set[str]:

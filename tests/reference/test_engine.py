@@ -135,3 +135,32 @@ def test_a_country_alias_counts_only_for_that_country(starter, world):
     assert identify("Kalache", "AKM", country="ML").methods["make"] == "alias"
     assert identify("Kalache", "AKM", country="NE").methods["make"] != "alias"
     engine.forget_identifiers()
+
+
+def test_identify_many_in_two_processes_answers_as_identify_does_one_by_one(starter, monkeypatch):
+    from tests.reference.labelled import generate
+
+    rows = [(row.make, row.model, row.calibre or None, None) for row in generate(400, seed=3)]
+    expected = [identify(*row).to_dict() for row in rows]
+    engine.get_identifier(None).clear_cache()
+    monkeypatch.setattr(engine, "POOL_FROM", 50)  # a pool for this small batch too
+    answers = engine.identify_many(rows, processes=2)
+    assert [answer.to_dict() for answer in answers] == expected
+    # Each distinct row is identified once and answered from memory after.
+    assert engine.identify_many(rows[:3]) == answers[:3]
+
+
+def test_a_large_index_finds_a_misspelt_key_among_thousands(app):
+    from registry.reference.models import Make, Model
+
+    make = Make(code="MK-BIG", name="Big Arms")
+    db.session.add(make)
+    db.session.flush()
+    db.session.add_all([Model(code=f"MD-BIG-{n}", make_id=make.id, name=f"Varnokel {n}") for n in range(9000)])
+    db.session.add(Model(code="MD-BIG-X", make_id=make.id, name="Teskaliber"))
+    db.session.commit()
+    engine.forget_identifiers()
+    assert len(get_identifier(None).model_index.choices) >= engine.NARROW_FROM
+    for typed in ("Tesklaiber", "Teskalibre", "Teskaliiber", "Tseskaliber"):
+        assert identify("", typed).model == "Teskaliber", typed
+    engine.forget_identifiers()
