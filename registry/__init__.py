@@ -8,9 +8,9 @@ from flask import Flask
 from registry.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
 
 # Feature packages, in order. Each may have `models.py` (imported so that Alembic and the
-# scoping rules see its tables), `views.py` with `blueprint` (and `api_blueprint`), and
-# `cli.py` with `commands` (click groups added to `flask`), and `jobs.py` (imported so that
-# its `@job`s are registered with registry.jobs in the web process and every worker).
+# scoping rules see its tables), `views.py` with `blueprint` (and `api_blueprint`, an
+# ApiBlueprint: docs/api.md), `cli.py` with `commands` (click groups added to `flask`), and
+# `jobs.py` (imported so that its `@job`s are known to the web process and every worker).
 FEATURES = (
     "auth", "audit", "main", "notifications", "reference", "weapons", "tracing", "imports",
     "reports", "api",
@@ -46,11 +46,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     import_models()
     web.init_app(app)
+    from registry.api.framework import ApiBlueprint
+    from registry.api.framework import init_app as init_api
+
+    api = init_api(app)
     for feature in FEATURES:
         views = _feature_module(feature, "views")
         for name in ("blueprint", "api_blueprint"):
             if views is not None and hasattr(views, name):
-                app.register_blueprint(getattr(views, name))
+                blueprint = getattr(views, name)
+                # An API blueprint also goes into the OpenAPI document.
+                (api if isinstance(blueprint, ApiBlueprint) else app).register_blueprint(blueprint)
         cli = _feature_module(feature, "cli")
         for group in getattr(cli, "commands", ()):
             app.cli.add_command(group)

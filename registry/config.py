@@ -25,6 +25,7 @@ ENVIRONMENT_VARIABLES = {
     "REGISTRY_IMPORT_COMMIT_CONNECTIONS": "IMPORT_COMMIT_CONNECTIONS",
     "REGISTRY_SESSION_HOURS": "SESSION_HOURS",
     "REGISTRY_BASE_URL": "BASE_URL",
+    "REGISTRY_API_RATE_LIMIT": "API_RATE_LIMIT",
 }
 
 INTEGER_SETTINGS = {"MAIL_PORT", "MAX_UPLOAD_MB", "IMPORT_MAX_ROWS", "IMPORT_COMMIT_CONNECTIONS", "SESSION_HOURS"}
@@ -57,6 +58,8 @@ def default_settings() -> dict:
         "BABEL_DEFAULT_LOCALE": "fr",
         "LANGUAGES": ("fr", "en"),
         "LOGIN_RATE_LIMIT": "10 per minute",
+        # Each API token's own limit (limits' notation; empty: none).
+        "API_RATE_LIMIT": "600 per minute",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCKOUT_MINUTES": 15,
         "PASSWORD_MIN_LENGTH": 12,

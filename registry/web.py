@@ -1,7 +1,7 @@
 """What every request goes through: language, login, deny-by-default, one commit at
 the end, security headers and the error pages."""
 
-from flask import Flask, g, jsonify, render_template, request, session
+from flask import Flask, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -67,19 +67,28 @@ def init_app(app: Flask) -> None:
         header = request_.headers.get("Authorization", "")
         if not request_.path.startswith("/api/") or not header.startswith("Bearer "):
             return None
-        from registry.auth.service import user_for_token
+        from registry.auth.service import find_api_token
 
-        user = user_for_token(header.removeprefix("Bearer ").strip())
-        if user is not None:
-            g.api_token_auth = True
-        return user
+        token, refusal = find_api_token(header.removeprefix("Bearer ").strip())
+        if token is None:
+            g.api_token_refusal = refusal
+            return None
+        g.api_token_auth = True
+        g.api_token = token
+        return token.user
 
     @login_manager.unauthorized_handler
     def unauthorized():
         from flask import flash, redirect, url_for
 
         if wants_json():
-            return jsonify(error="login_required", message=_("Please log in to continue.")), 401
+            from registry.api.framework import problem
+
+            refusal = g.get("api_token_refusal")
+            if refusal:
+                _audit_token_refusal(refusal)
+            return problem(401, TOKEN_REFUSALS.get(refusal, _l("Please log in to continue.")),
+                           kind=f"token-{refusal}" if refusal else "login-required")
         if session.get("_had_login"):
             flash(_("Your session has expired: please log in again."), "warning")
             session.pop("_had_login", None)
@@ -162,7 +171,7 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code == 429:
             _audit_rate_limit()
-        return _error_response(error.code or 500)
+        return _error_response(error.code or 500, error=error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -218,6 +227,25 @@ def main_navigation() -> list[dict]:
     return items
 
 
+TOKEN_REFUSALS = {
+    "unknown": _l("This API token is not known: check it, or create one on your account page."),
+    "revoked": _l("This API token was revoked: create a new one on your account page."),
+    "expired": _l("This API token has expired: create a new one on your account page."),
+    "inactive": _l("The account of this API token is deactivated."),
+}
+
+
+def _audit_token_refusal(refusal: str) -> None:
+    from registry.audit.service import record
+
+    try:
+        record("api.refused", details={"reason": f"token_{refusal}", "path": request.path,
+                                       "method": request.method})
+        db.session.commit()
+    except Exception:  # the refusal matters more than its log line
+        db.session.rollback()
+
+
 def _audit_rate_limit() -> None:
     from registry.audit.service import record
 
@@ -228,9 +256,11 @@ def _audit_rate_limit() -> None:
         db.session.rollback()
 
 
-def _error_response(code: int, message: str | None = None):
+def _error_response(code: int, message: str | None = None, error: HTTPException | None = None):
     title, default_message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[400])
     message = message or str(default_message)
     if wants_json():
-        return jsonify(error=code, message=message), code
+        from registry.api.framework import problem, problem_for
+
+        return problem_for(error, message) if error is not None else problem(code, message)
     return render_template("errors/error.html", code=code, title=title, message=message), code

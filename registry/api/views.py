@@ -1,49 +1,58 @@
-"""The JSON API, version 1: who am I, and the OpenAPI document of every /api/v1 route.
-Features add their endpoints as `api_blueprint`s under /api/v1; they are listed here
-automatically, with the first line of each view's docstring as its summary."""
+"""The JSON API, version 1: who am I, the OpenAPI document of every /api/v1 endpoint and
+its documentation page. The features add their endpoints as `api_blueprint`s
+(docs/api.md)."""
 
-import re
-
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
+from marshmallow import Schema, fields
 
-blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+from registry.api.framework import ApiBlueprint, current_api
+
+api_blueprint = ApiBlueprint("api", __name__, url_prefix="/api/v1",
+                             description="Who the caller is.")
+# The document and its page are not endpoints of the API itself.
+blueprint = Blueprint("api_docs", __name__)
 
 
-@blueprint.route("/me")
+class AgencySchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2"})
+
+
+class MeSchema(Schema):
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    language = fields.String(required=True)
+    agency = fields.Nested(AgencySchema, required=True)
+    scopes = fields.List(fields.String(), required=True, metadata={
+        "description": "What the caller may do: read, write (a session may do both)"})
+
+
+@api_blueprint.route("/me")
+@api_blueprint.response(200, MeSchema)
 def me():
     """The authenticated user, its agency, country and role."""
-    return jsonify(
-        email=current_user.email, name=current_user.name, role=current_user.role.value,
-        language=current_user.language,
-        agency={"code": current_user.agency.code, "name": current_user.agency.name,
-                "country": current_user.agency.country_code},
-    )
+    from flask import g
+
+    token = g.get("api_token")
+    return {
+        "email": current_user.email, "name": current_user.name, "role": current_user.role.value,
+        "language": current_user.language,
+        "agency": {"code": current_user.agency.code, "name": current_user.agency.name,
+                   "country": current_user.agency.country_code},
+        "scopes": token.scope_list if token else ["read", "write"],
+    }
 
 
-@blueprint.route("/openapi.json")
+@blueprint.route("/api/v1/openapi.json")
 def openapi():
-    """This document."""
-    paths: dict = {}
-    for rule in current_app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/"):
-            continue
-        view = current_app.view_functions[rule.endpoint]
-        summary = (view.__doc__ or rule.endpoint).strip().splitlines()[0]
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
-        parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                      for name in rule.arguments]
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = {
-                "summary": summary, "operationId": f"{rule.endpoint}.{method.lower()}",
-                "parameters": parameters,
-                "responses": {"200": {"description": "OK"}, "401": {"description": "Not authenticated"},
-                              "404": {"description": "Not found, or not visible to the user"}},
-            }
-    return jsonify({
-        "openapi": "3.0.3",
-        "info": {"title": "Firearms tracing registry API", "version": "1"},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}],
-        "paths": dict(sorted(paths.items())),
-    })
+    """The OpenAPI 3.1 document, generated from the endpoints' schemas."""
+    return jsonify(current_api().spec.to_dict())
+
+
+@blueprint.route("/docs/api")
+def docs():
+    """The API's documentation page (Swagger UI, served from static/vendor)."""
+    return render_template("api/docs.html")

@@ -121,14 +121,17 @@ def create_user(email, name, agency_code, role, language, password):
 @users_cli.command("token")
 @click.option("--email", required=True)
 @click.option("--name", required=True, help="What the token is for.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "write"]),
+              default=("read",), show_default=True, help="read, or both --scope read --scope write.")
+@click.option("--days", default=90, show_default=True, help="Days before the token expires (1 to 366).")
 @with_appcontext
-def create_token(email, name):
+def create_token(email, name, scopes, days):
     """Create an API token for a user and print it once."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"No user with e-mail {email}.")
     try:
-        _token, plain = service.create_api_token(user, name)
+        _token, plain = service.create_api_token(user, name, scopes=scopes, days=days)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
     db.session.commit()

@@ -153,5 +153,16 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the token may do ("read", or "read write") and until when: a script that only
+    # reads holds a token that cannot change anything, and no token lives for ever.
+    scopes: Mapped[str] = mapped_column(String(50), default="read")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at

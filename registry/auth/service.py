@@ -237,16 +237,36 @@ def update_agency(actor: User, agency: Agency, **fields) -> Agency:
     return agency
 
 
-def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """A new bearer token for the API; the plain token is returned once and never stored."""
+API_TOKEN_SCOPES = ("read", "write")
+API_TOKEN_MAX_DAYS = 366
+
+
+def create_api_token(user: User, name: str, scopes=("read", "write"),
+                     days: int = 90) -> tuple[ApiToken, str]:
+    """A new bearer token for the API, with its scopes ("read", "write") and valid for
+    `days`; the plain token is returned once and never stored."""
     name = (name or "").strip()[:100]
     if not name:
         raise DomainError(_l("Give the token a name, e.g. the script that will use it."), field="name")
+    chosen = [scope for scope in API_TOKEN_SCOPES if scope in set(scopes or ())]
+    if not chosen or len(chosen) != len(set(scopes)):
+        raise DomainError(_l("Choose the token's scopes: read, or read and write."), field="scopes")
+    if "write" in chosen and "read" not in chosen:
+        chosen.insert(0, "read")  # what may change may also be read
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= API_TOKEN_MAX_DAYS:
+        raise DomainError(_l("A token is valid for 1 to %(days)d days.", days=API_TOKEN_MAX_DAYS),
+                          field="days")
     plain = "rg_" + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, token_hash=token_digest(plain))
+    token = ApiToken(user=user, name=name, token_hash=token_digest(plain), scopes=" ".join(chosen),
+                     expires_at=utcnow() + timedelta(days=days))
     db.session.add(token)
     db.session.flush()
-    record("api_token.create", "api_token", token.id, {"name": name}, user=user)
+    record("api_token.create", "api_token", token.id,
+           {"name": name, "scopes": chosen, "days": days}, user=user)
     return token, plain
 
 
@@ -262,12 +282,25 @@ def token_digest(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def user_for_token(plain: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
+def find_api_token(plain: str) -> tuple[ApiToken | None, str | None]:
+    """The token a bearer secret stands for and None, or None and why it is refused:
+    "unknown", "revoked", "expired" or "inactive" (its user was deactivated)."""
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
+    if token is None:
+        return None, "unknown"
+    if token.revoked_at is not None:
+        return None, "revoked"
     now = utcnow()
+    if token.is_expired(now):
+        return None, "expired"
+    if not token.user.is_active:
+        return None, "inactive"
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
         token.last_used_at = now
-    return token.user
+    return token, None
+
+
+def user_for_token(plain: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    token, _refusal = find_api_token(plain)
+    return token.user if token else None

@@ -97,7 +97,9 @@ def account():
                 return redirect(url_for("auth.account"))
     elif request.method == "POST" and request.form.get("action") == "token":
         try:
-            _token, plain = service.create_api_token(current_user, request.form.get("name", ""))
+            _token, plain = service.create_api_token(
+                current_user, request.form.get("name", ""),
+                scopes=request.form.get("scopes", "read").split(), days=request.form.get("days", 90))
         except DomainError as error:
             flash(str(error.message), "error")
         else:

@@ -1,30 +1,46 @@
 """Import pages: upload, sheet and columns, progress, review, approval, commit, result
 sheet and blank template; and the JSON API (`/api/v1/imports`)."""
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from registry.api.framework import (
+    ApiBlueprint,
+    ApiError,
+    CursorQuery,
+    domain_problem,
+    page_of,
+    requires,
+)
 from registry.audit.service import record
 from registry.auth.decorators import permission_required
 from registry.auth.roles import Permission
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
-from registry.errors import DomainError, NotAllowed
+from registry.errors import DomainError
 from registry.extensions import db
 from registry.imports import service
 from registry.imports.headers import FIELDS
 from registry.imports.jobs import start_analysis_job, start_commit_job
 from registry.imports.models import Import, ImportRow, ImportStatus
 from registry.imports.rows import STATUSES, message_text
+from registry.imports.schemas import (
+    ImportPageSchema,
+    ImportRowPageSchema,
+    ImportRowsQuery,
+    ImportSchema,
+    UploadSchema,
+)
 from registry.imports.sheets import result_workbook, status_labels, template_workbook
 from registry.reference.service import weapon_type_names
 from registry.web import NAVIGATION
 
 blueprint = Blueprint("imports", __name__, url_prefix="/imports")
-api_blueprint = Blueprint("imports_api", __name__, url_prefix="/api/v1/imports")
+api_blueprint = ApiBlueprint("imports_api", __name__, url_prefix="/api/v1/imports",
+                             description="Spreadsheet imports of the caller's agency.")
 
 NAVIGATION.append(("imports.index", _l("Imports"), Permission.IMPORT_RECORDS, None))
 
@@ -274,62 +290,89 @@ def result(import_id: int):
 # --- JSON API ------------------------------------------------------------------------------------
 
 
-def import_json(import_: Import, rows: list[ImportRow] | None = None) -> dict:
-    data = {
+def import_json(import_: Import) -> dict:
+    """An import as the API gives it (shaped by ImportSchema)."""
+    return {
         "id": import_.id, "file_name": import_.file_name, "sha256": import_.sha256,
         "agency": import_.agency.code, "status": import_.status.value, "progress": import_.progress_percent,
-        "sheet": import_.sheet_name, "sheets": import_.sheet_names, "header_row": import_.header_row,
+        "sheet": import_.sheet_name, "sheets": import_.sheet_names or [], "header_row": import_.header_row,
         "mapping": {(import_.titles[index] if import_.titles and index < len(import_.titles) else str(index)): name
                     for index, name in import_.mapping.items()},
-        "counts": import_.counts or {}, "error": import_.error,
-        "created_at": import_.created_at.isoformat() if import_.created_at else None,
+        "counts": import_.counts or {}, "error": import_.error, "created_at": import_.created_at,
     }
-    if rows is not None:
-        data["rows"] = [{
-            "row": row.row_number, "status": row.status, "accepted": row.accepted,
-            "make": (row.identification or {}).get("make"), "model": (row.identification or {}).get("model"),
-            "calibre": (row.identification or {}).get("calibre"), "type": (row.identification or {}).get("type"),
-            "confidence": (row.identification or {}).get("confidence") or {},
-            "messages": [message_text(item) for item in row.messages or []],
-            "suggestions": (row.identification or {}).get("suggestions") or [],
-            "record": row.weapon_reference,
-        } for row in rows]
-    return data
+
+
+def import_row_json(row: ImportRow) -> dict:
+    identification = row.identification or {}
+    return {
+        "row": row.row_number, "status": row.status, "accepted": row.accepted,
+        "make": identification.get("make"), "model": identification.get("model"),
+        "calibre": identification.get("calibre"), "type": identification.get("type"),
+        "confidence": identification.get("confidence") or {},
+        "messages": [message_text(item) for item in row.messages or []],
+        "suggestions": identification.get("suggestions") or [],
+        "record": row.weapon_reference,
+    }
+
+
+def _require_importer() -> None:
+    # The imports are the importers' and approvers' own: anyone else finds nothing here.
+    if not (current_user.can(Permission.IMPORT_RECORDS) or current_user.can(Permission.APPROVE)):
+        raise ApiError(404, "not-found", _("Not found"))
+
+
+@api_blueprint.route("", methods=["GET"])
+@api_blueprint.arguments(CursorQuery, location="query")
+@api_blueprint.response(200, ImportPageSchema)
+def api_list(args: dict):
+    """The imports of the caller's agency, newest first, page by page."""
+    _require_importer()
+    imports, next_cursor = page_of("imports", visible(current_user, Import), Import.id, args)
+    record("import.api_list", details={"count": len(imports)})
+    return {"items": [import_json(item) for item in imports], "next_cursor": next_cursor}
 
 
 @api_blueprint.route("", methods=["POST"])
-def api_create():
+@requires(Permission.IMPORT_RECORDS)
+@api_blueprint.arguments(UploadSchema, location="files")
+@api_blueprint.response(202, ImportSchema)
+def api_create(files: dict):
     """Upload a spreadsheet (multipart field "file"); its analysis starts at once."""
-    if not current_user.can(Permission.IMPORT_RECORDS):
-        return jsonify(error="not_allowed", message=_("Your role does not allow this action.")), 403
-    file = request.files.get("file")
-    if file is None or not file.filename:
-        return jsonify(error="invalid", field="file", message=_("Choose a file to upload.")), 400
+    file = files["file"]
+    if not file.filename:
+        raise ApiError(400, "invalid-body", _("Choose a file to upload."), field="file")
     try:
         import_ = service.upload_import(current_user, file.stream, file.filename)
         earlier = service.earlier_imports_of_same_file(import_)
         start_analysis_job(current_user, import_)
     except DomainError as error:
-        db.session.rollback()
-        status = 403 if isinstance(error, NotAllowed) else 400
-        return jsonify(error="refused", message=str(error.message)), status
+        raise domain_problem(error) from None
     data = import_json(import_)
     data["same_file_imports"] = [item.id for item in earlier]
-    return jsonify(data), 202
+    return data
 
 
 @api_blueprint.route("/<int:import_id>", methods=["GET"])
+@api_blueprint.response(200, ImportSchema)
 def api_show(import_id: int):
-    """An import: status, progress, counts; its rows with ?rows=1 (page by page, ?page=N)."""
-    if not current_user.can(Permission.IMPORT_RECORDS):
-        return jsonify(error="not_found", message=_("Not found")), 404
+    """An import: status, progress, counts."""
+    _require_importer()
     import_ = _load(import_id)
-    rows = None
-    if request.args.get("rows"):
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        rows = db.session.scalars(select(ImportRow).where(ImportRow.import_id == import_.id)
-                                  .order_by(ImportRow.row_number).offset((page - 1) * 1000).limit(1000)).all()
     record("import.view", "import", import_.id, {"via": "api"})
-    data = import_json(import_, rows)
+    data = import_json(import_)
     data["row_total"] = db.session.scalar(select(func.count()).where(ImportRow.import_id == import_.id))
-    return jsonify(data)
+    return data
+
+
+@api_blueprint.route("/<int:import_id>/rows", methods=["GET"])
+@api_blueprint.arguments(ImportRowsQuery, location="query")
+@api_blueprint.response(200, ImportRowPageSchema)
+def api_rows(args: dict, import_id: int):
+    """The rows of an import in sheet order, with their identification and messages, page by page."""
+    _require_importer()
+    import_ = _load(import_id)
+    statement = select(ImportRow).where(ImportRow.import_id == import_.id)
+    rows, next_cursor = page_of(f"import-rows:{import_.id}", statement, ImportRow.row_number, args,
+                                descending=False)
+    record("import.view", "import", import_.id, {"via": "api", "rows": len(rows)})
+    return {"items": [import_row_json(row) for row in rows], "next_cursor": next_cursor}

@@ -1,8 +1,12 @@
+"""The notifications page, and /api/v1/notifications."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from marshmallow import Schema, fields
 
+from registry.api.framework import ApiBlueprint, CursorQuery, page_of, page_schema
 from registry.auth.scoping import get_visible_or_404, visible
 from registry.extensions import db
 from registry.notifications import service
@@ -10,6 +14,8 @@ from registry.notifications.models import Notification
 from registry.web import COUNTERS, NAVIGATION
 
 blueprint = Blueprint("notifications", __name__, url_prefix="/notifications")
+api_blueprint = ApiBlueprint("notifications_api", __name__, url_prefix="/api/v1/notifications",
+                             description="Notifications to the caller and its agency.")
 PAGE_SIZE = 50
 
 COUNTERS["notifications"] = service.unread_count
@@ -48,3 +54,63 @@ def open_notification(notification_id: int):
     return redirect(link)
 
 
+
+
+# --- API ------------------------------------------------------------------------------
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    text = fields.String(required=True, metadata={"description": "In the caller's language"})
+    link = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    read_at = fields.DateTime(allow_none=True, required=True)
+    to_agency = fields.Boolean(required=True, metadata={
+        "description": "Addressed to the agency (true) or to the caller only"})
+
+
+NotificationPageSchema = page_schema(NotificationSchema, "NotificationPage")
+
+
+class NotificationListQuery(CursorQuery):
+    unread = fields.Boolean(load_default=False, metadata={"description": "Only the unread ones"})
+
+
+class MarkedSchema(Schema):
+    marked = fields.Integer(required=True, metadata={"description": "How many were marked read"})
+
+
+def notification_json(notification: Notification) -> dict:
+    return {"id": notification.id, "kind": notification.kind, "text": notification.text,
+            "link": notification.link, "created_at": notification.created_at,
+            "read_at": notification.read_at, "to_agency": notification.user_id is None}
+
+
+@api_blueprint.route("", methods=["GET"])
+@api_blueprint.arguments(NotificationListQuery, location="query")
+@api_blueprint.response(200, NotificationPageSchema)
+def api_list(args: dict):
+    """The caller's notifications, newest first, page by page."""
+    statement = visible(current_user, Notification)
+    if args["unread"]:
+        statement = statement.where(Notification.read_at.is_(None))
+    rows, next_cursor = page_of(f"notifications:{int(args['unread'])}", statement, Notification.id, args)
+    return {"items": [notification_json(row) for row in rows], "next_cursor": next_cursor}
+
+
+@api_blueprint.route("/read", methods=["POST"])
+@api_blueprint.response(200, MarkedSchema)
+def api_mark_all_read():
+    """Mark all the caller's notifications read."""
+    return {"marked": service.mark_read(current_user)}
+
+
+@api_blueprint.route("/<int:notification_id>/read", methods=["POST"])
+@api_blueprint.response(200, NotificationSchema)
+def api_mark_read(notification_id: int):
+    """Mark one notification read."""
+    notification = get_visible_or_404(current_user, Notification, notification_id)
+    service.mark_read(current_user, [notification.id])
+    db.session.refresh(notification)
+    return notification_json(notification)

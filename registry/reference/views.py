@@ -1,12 +1,14 @@
 """Pages of the reference table (platform admins), the "Identify a weapon" page
 (officers), and POST /api/v1/identify."""
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from marshmallow import Schema, fields, validate
 from sqlalchemy import func, or_, select
 
+from registry.api.framework import READ, ApiBlueprint, requires, scope
 from registry.audit.service import record
 from registry.auth.decorators import permission_required
 from registry.auth.models import Country
@@ -21,7 +23,8 @@ from registry.reference.normalize import key
 from registry.web import ADMIN_NAVIGATION, NAVIGATION
 
 blueprint = Blueprint("reference", __name__, url_prefix="/reference")
-api_blueprint = Blueprint("reference_api", __name__, url_prefix="/api/v1/identify")
+api_blueprint = ApiBlueprint("reference_api", __name__, url_prefix="/api/v1/identify",
+                             description="Identification against the reference table.")
 
 NAVIGATION.append(("reference.identify", _l("Identify a weapon"), Permission.READ_RECORDS, None))
 ADMIN_NAVIGATION.append(("reference.makes", _l("Reference table"), Permission.MANAGE_REFERENCE, None))
@@ -73,24 +76,50 @@ def confirm():
     return redirect(url_for("reference.identify"))
 
 
+class IdentifyRowSchema(Schema):
+    make = fields.String(allow_none=True, validate=validate.Length(max=200))
+    model = fields.String(allow_none=True, validate=validate.Length(max=200))
+    calibre = fields.String(allow_none=True, validate=validate.Length(max=200))
+    type = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class IdentifySchema(Schema):
+    rows = fields.List(fields.Nested(IdentifyRowSchema), required=True,
+                       validate=validate.Length(max=MAX_API_ROWS))
+
+
+class IdentificationSchema(Schema):
+    make = fields.String(allow_none=True, required=True)
+    model = fields.String(allow_none=True, required=True)
+    calibre = fields.String(allow_none=True, required=True)
+    type = fields.String(allow_none=True, required=True)
+    make_id = fields.Integer(allow_none=True, required=True)
+    model_id = fields.Integer(allow_none=True, required=True)
+    calibre_id = fields.Integer(allow_none=True, required=True)
+    type_id = fields.Integer(allow_none=True, required=True)
+    confidence = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    method = fields.String(required=True)
+    methods = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    suggestions = fields.List(fields.Dict(), required=True)
+    needs_review = fields.Boolean(required=True)
+
+
+class IdentifyResultSchema(Schema):
+    results = fields.List(fields.Nested(IdentificationSchema), required=True)
+
+
 @api_blueprint.route("", methods=["POST"])
-@permission_required(Permission.READ_RECORDS)
-def identify_api():
-    """Identify a batch of weapons: {"rows": [{"make", "model", "calibre", "type"}, ...]}."""
-    payload = request.get_json(silent=True)
-    rows = payload.get("rows") if isinstance(payload, dict) else None
-    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        return jsonify(error="bad_request", message=_('Send JSON: {"rows": [{"make": ..., "model": ...}]}.')), 400
-    if len(rows) > MAX_API_ROWS:
-        return jsonify(error="too_many_rows", message=_("At most %(count)d rows at a time.", count=MAX_API_ROWS)), 400
+@scope(READ)
+@requires(Permission.READ_RECORDS)
+@api_blueprint.arguments(IdentifySchema)
+@api_blueprint.response(200, IdentifyResultSchema)
+def identify_api(payload: dict):
+    """Identify a batch of weapons against the reference table (it changes nothing)."""
     identifier = get_identifier(_country_code())
-    results = []
-    for row in rows:
-        values = [row.get(name) for name in ("make", "model", "calibre", "type")]
-        values = [None if value is None else str(value)[:200] for value in values]
-        results.append(identifier.identify(*values).to_dict())
-    record("reference.identify", None, None, {"rows": len(rows), "via": "api"})
-    return jsonify(results=results)
+    results = [identifier.identify(*(row.get(name) for name in ("make", "model", "calibre", "type"))).to_dict()
+               for row in payload["rows"]]
+    record("reference.identify", None, None, {"rows": len(results), "via": "api"})
+    return {"results": results}
 
 
 # --- browsing and editing (platform admins) ---------------------------------------------

@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -18,9 +17,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from registry import web
+from registry.api.framework import ApiBlueprint, ApiError, domain_problem, page_of, requires
 from registry.audit.service import record
 from registry.auth.decorators import permission_required
 from registry.auth.models import Agency, Country
@@ -39,10 +39,20 @@ from registry.tracing.forms import (
     reason_choices,
 )
 from registry.tracing.models import TraceAttachment, TraceRequest
+from registry.tracing.schemas import (
+    MOVE_PARAMETER,
+    MOVES,
+    TraceCreateSchema,
+    TraceListQuery,
+    TraceMoveSchema,
+    TracePageSchema,
+    TraceSchema,
+)
 from registry.tracing.workflow import Action, Side, Status, Urgency
 
 blueprint = Blueprint("tracing", __name__, url_prefix="/tracing")
-api_blueprint = Blueprint("tracing_api", __name__, url_prefix="/api/v1/traces")
+api_blueprint = ApiBlueprint("tracing_api", __name__, url_prefix="/api/v1/traces",
+                             description="Trace requests between states.")
 PAGE_SIZE = 50
 
 web.NAVIGATION.append(("tracing.inbox", _l("Traces received"), Permission.READ_RECORDS, "traces_inbox"))
@@ -365,109 +375,97 @@ def dashboard():
 
 
 def trace_json(trace: TraceRequest, full: bool = False) -> dict:
+    """A request as the API gives it (shaped by TraceSummarySchema or TraceSchema)."""
     data = {
         "id": trace.id, "reference": trace.reference, "status": trace.status.value,
         "urgency": trace.urgency.value,
         "requesting_country": trace.requesting_country_code, "requesting_agency": trace.requesting_agency.code,
         "requested_country": trace.requested_country_code, "requested_agency": trace.requested_agency.code,
-        "created_at": trace.created_at.isoformat(), "sent_at": _iso(trace.sent_at),
-        "acknowledge_due": _iso(trace.acknowledge_due), "answer_due": _iso(trace.answer_due),
-        "acknowledged_at": _iso(trace.acknowledged_at), "answered_at": _iso(trace.answered_at),
+        "created_at": trace.created_at, "sent_at": trace.sent_at,
+        "acknowledge_due": trace.acknowledge_due, "answer_due": trace.answer_due,
+        "acknowledged_at": trace.acknowledged_at, "answered_at": trace.answered_at,
         "overdue": trace.overdue(), "outcome": trace.outcome.value if trace.outcome else None,
     }
     if full:
-        content, checksum = document(trace)
-        data |= {name: content[name] for name in content if name not in data}
+        _content, checksum = document(trace)
+        data |= {name: getattr(trace, name) for name in service.CONTENT_FIELDS + service.ANSWER_FIELDS}
+        data["reason"] = trace.reason.value if trace.reason else None
+        data["reason_note"] = trace.reason_note
         data["weapons"] = [{"weapon_id": item.weapon_id, "description": item.description}
                            for item in trace.weapons]
         data["sha256"] = checksum
-        data["history"] = [{"action": event.action, "from": event.from_status, "to": event.to_status,
-                            "at": _iso(event.occurred_at), "note": event.note} for event in trace.events]
-        data["messages"] = [{"agency": m.agency.code, "at": _iso(m.created_at), "body": m.body}
+        data["history"] = [{"action": event.action, "from_status": event.from_status,
+                            "to_status": event.to_status, "at": event.occurred_at, "note": event.note}
+                           for event in trace.events]
+        data["messages"] = [{"agency": m.agency.code, "at": m.created_at, "body": m.body}
                             for m in trace.messages]
         data["actions"] = [move.action.value for move in service.moves_for(current_user, trace)]
     return data
 
 
-def _iso(moment):
-    return moment.isoformat() if moment else None
-
-
-def _api_error(error: DomainError):
-    db.session.rollback()
-    status = 403 if isinstance(error, NotAllowed) else 400
-    return jsonify(error="not_allowed" if status == 403 else "invalid", field=error.field,
-                   message=str(error.message)), status
-
-
-def _payload() -> dict:
-    data = request.get_json(silent=True)
-    if data is None:
-        data = request.form.to_dict()
-        if "weapon_ids" in request.form:
-            data["weapon_ids"] = request.form.getlist("weapon_ids")
-    if not isinstance(data, dict):
-        return {}
-    return data
-
-
 @api_blueprint.route("", methods=["GET"])
-def api_list():
-    """Trace requests the user sees (sent and received by its agency), newest first."""
-    box = request.args.get("box", "")
-    statement = visible(current_user, TraceRequest)
-    if box == "inbox":
-        statement = _filtered("inbox", _filters())
-    elif box == "outbox":
-        statement = _filtered("outbox", _filters())
+@api_blueprint.arguments(TraceListQuery, location="query")
+@api_blueprint.response(200, TracePageSchema)
+def api_list(args: dict):
+    """Trace requests the user's agency sent and received, newest first, page by page."""
+    box = args["box"]
+    if box:
+        filters = {key: str(args.get(key) or "") for key in ("status", "country", "urgency")}
+        filters["overdue"] = "1" if args.get("overdue") else ""
+        statement = _filtered(box, filters)
     else:
-        statement = statement.where(or_(TraceRequest.requesting_agency_id == current_user.agency_id,
-                                        TraceRequest.requested_agency_id == current_user.agency_id))
-    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
-    traces = db.session.scalars(statement.order_by(TraceRequest.id.desc()).limit(limit)).unique().all()
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+        statement = visible(current_user, TraceRequest).where(
+            or_(TraceRequest.requesting_agency_id == current_user.agency_id,
+                TraceRequest.requested_agency_id == current_user.agency_id))
+    traces, next_cursor = page_of(f"traces:{box}", statement, TraceRequest.id, args)
     record("trace.api_list", details={"box": box, "count": len(traces)})
-    return jsonify(total=total, traces=[trace_json(trace) for trace in traces])
+    return {"items": [trace_json(trace) for trace in traces], "next_cursor": next_cursor}
 
 
 @api_blueprint.route("", methods=["POST"])
-def api_create():
-    """Create a draft trace request (JSON: weapon_ids, requested_country_code, the ITI texts)."""
-    data = _payload()
-    weapon_ids = data.get("weapon_ids") or []
-    if not isinstance(weapon_ids, list):
-        weapon_ids = [weapon_ids]
+@requires(Permission.SEND_TRACES, _l("Your role does not allow sending trace requests."))
+@api_blueprint.arguments(TraceCreateSchema)
+@api_blueprint.response(201, TraceSchema)
+def api_create(data: dict):
+    """Create a draft trace request (weapons, requested country, the ITI texts); `send` sends it."""
     try:
         trace = service.create_trace_request(
-            current_user, weapon_ids=weapon_ids,
-            requested_country_code=str(data.get("requested_country_code") or ""),
-            requested_agency_id=data.get("requested_agency_id") or None,
-            urgency=data.get("urgency") or Urgency.NORMAL,
-            **{name: str(data.get(name) or "") for name in service.CONTENT_FIELDS})
-        if data.get("send"):
+            current_user, weapon_ids=data["weapon_ids"],
+            requested_country_code=data["requested_country_code"],
+            requested_agency_id=data.get("requested_agency_id"), urgency=data["urgency"],
+            **{name: data[name] for name in service.CONTENT_FIELDS})
+        if data["send"]:
             service.send(current_user, trace)
     except DomainError as error:
-        return _api_error(error)
-    return jsonify(trace_json(trace, full=True)), 201
+        raise domain_problem(error) from None
+    return trace_json(trace, full=True)
 
 
 @api_blueprint.route("/<int:trace_id>", methods=["GET"])
+@api_blueprint.response(200, TraceSchema)
 def api_show(trace_id: int):
     """One trace request with its weapons, history and thread."""
     trace = get_visible_or_404(current_user, TraceRequest, trace_id)
     record("trace.view", "trace_request", trace.id, {"reference": trace.reference, "via": "api"})
-    return jsonify(trace_json(trace, full=True))
+    return trace_json(trace, full=True)
 
 
-@api_blueprint.route("/<int:trace_id>/<action>", methods=["POST"])
-def api_move(trace_id: int, action: str):
-    """Move a trace request: send, approve, acknowledge, answer, decline, accept..."""
+@api_blueprint.route("/<int:trace_id>/<action>", methods=["POST"], parameters=[MOVE_PARAMETER])
+@api_blueprint.arguments(TraceMoveSchema)
+@api_blueprint.response(200, TraceSchema)
+def api_move(data: dict, trace_id: int, action: str):
+    """Move a trace request, or write a message in its thread.
+
+    The moves: send, approve, acknowledge, answer, decline, accept...; `message` writes
+    `body` in the thread."""
+    if action not in MOVES:
+        raise ApiError(400, "invalid-body", _("Unknown action on a trace request."), field="action")
     trace = get_visible_or_404(current_user, TraceRequest, trace_id)
     try:
         if action == "message":
-            service.add_message(current_user, trace, str(_payload().get("body") or ""))
+            service.add_message(current_user, trace, data.get("body") or "")
         else:
-            service.perform(current_user, trace, action, _payload())
+            service.perform(current_user, trace, action, data)
     except DomainError as error:
-        return _api_error(error)
-    return jsonify(trace_json(trace, full=True))
+        raise domain_problem(error) from None
+    return trace_json(trace, full=True)

@@ -24,7 +24,8 @@ def test_no_token_or_a_revoked_one_gets_a_json_401(client, world):
     for headers in ({}, bearer(plain), bearer("rg_made-up")):
         response = client.get("/api/v1/me", headers=headers)
         assert response.status_code == 401
-        assert response.json["error"] == "login_required"
+        assert response.mimetype == "application/problem+json"
+        assert response.json["status"] == 401 and response.json["detail"]
 
 
 def test_a_token_opens_the_api_only_never_the_pages(client, world):

@@ -24,5 +24,7 @@ ROUTES = [
     Route("imports.cancel", "POST", args=niger_import, expect=everyone_but(403, *IMPORTERS), default=404),
     Route("imports.result", args=niger_import, expect=everyone_but(403, *IMPORTERS), default=404),
     Route("imports_api.api_create", "POST", expect=everyone_but(403, *IMPORTERS), default=400),
+    Route("imports_api.api_list", expect=everyone_but(404, *IMPORTERS)),
     Route("imports_api.api_show", args=niger_import, default=404),
+    Route("imports_api.api_rows", args=niger_import, default=404),
 ]

@@ -136,10 +136,14 @@ def test_the_api_uploads_and_reports(app, world, reference, client):
     assert response.status_code == 202, response.get_json()
     import_id = response.get_json()["id"]
     finish_jobs()
-    data = client.get(f"/api/v1/imports/{import_id}?rows=1", headers=headers).get_json()
-    assert data["status"] == "review" and data["header_row"] == 4
-    assert [row["row"] for row in data["rows"]] == list(range(5, 12))
-    assert data["rows"][0]["make"] == "Kalashnikov"
+    data = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
+    assert data["status"] == "review" and data["header_row"] == 4 and data["row_total"] == 7
+    rows = client.get(f"/api/v1/imports/{import_id}/rows?limit=5", headers=headers).get_json()
+    assert [row["row"] for row in rows["items"]] == list(range(5, 10))
+    assert rows["items"][0]["make"] == "Kalashnikov"
+    rest = client.get(f"/api/v1/imports/{import_id}/rows?limit=5&cursor={rows['next_cursor']}",
+                      headers=headers).get_json()
+    assert [row["row"] for row in rest["items"]] == [10, 11] and rest["next_cursor"] is None
     other = client.get(f"/api/v1/imports/{world.ne_import_id}", headers=headers)
     assert other.status_code == 404
 

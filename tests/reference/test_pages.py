@@ -55,7 +55,8 @@ def test_the_api_refuses_what_is_not_a_batch(starter, world, client):
     db.session.commit()
     response = client.post("/api/v1/identify", headers={"Authorization": f"Bearer {plain}"}, json={"make": "x"})
     assert response.status_code == 400
-    assert "rows" in response.get_json()["message"]
+    assert response.get_json()["field"] in ("rows", "make")
+    assert "rows" in response.get_json()["errors"]
 
 
 def test_a_platform_admin_searches_and_renames_a_make(starter, world, login_as):

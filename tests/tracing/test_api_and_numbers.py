@@ -26,12 +26,12 @@ def test_a_script_sends_a_trace_and_the_other_side_answers_through_the_api(clien
     assert created["status"] == "sent" and created["requested_agency"] == "CI-COMNAT"
     assert re.fullmatch(r"[0-9a-f]{64}", created["sha256"])
     listing = client.get("/api/v1/traces?box=inbox", headers=ivorian).json
-    assert [item["reference"] for item in listing["traces"]] == [created["reference"]]
+    assert [item["reference"] for item in listing["items"]] == [created["reference"]]
     path = f"/api/v1/traces/{created['id']}"
     assert client.get(path, headers=ivorian).json["actions"] == [
         "acknowledge", "request_information", "restrict", "answer", "decline"]
     refused = client.post(f"{path}/answer", headers=mali, json={"outcome": "traced", "importer": "X"})
-    assert refused.status_code == 403 and refused.json["message"]
+    assert refused.status_code == 403 and refused.json["detail"]
     answered = client.post(f"{path}/answer", headers=ivorian, json={
         "outcome": "partially_traced", "exporter": "Fabrique d'État", "exporter_country_code": "RU"})
     assert answered.status_code == 200 and answered.json["status"] == "answered"

@@ -124,9 +124,11 @@ def test_the_api_refuses_bad_input_with_a_json_message(client, world, rifle):
     headers = {"Authorization": f"Bearer {plain}"}
     for body, field in (({"weapon_ids": [rifle.id], "requested_country_code": "ML"}, "requested_country_code"),
                         ({"weapon_ids": [], "requested_country_code": "NE"}, "weapon_ids"),
-                        ({"weapon_ids": ["x"], "requested_country_code": "NE"}, "weapon_ids"),
-                        ({"weapon_ids": [rifle.id], "requested_country_code": "ZZ"}, "requested_country_code")):
+                        ({"weapon_ids": ["x"], "requested_country_code": "NE"}, "weapon_ids.0"),
+                        ({"weapon_ids": [rifle.id], "requested_country_code": "ZZ"}, "requested_country_code"),
+                        ({"weapon_ids": [rifle.id], "requested_country_code": "NE", "colour": "red"}, "colour")):
         response = client.post("/api/v1/traces", json=body, headers=headers)
         assert response.status_code == 400, body
-        assert response.json["field"] == field and response.json["message"]
+        assert response.mimetype == "application/problem+json"
+        assert response.json["field"] == field and response.json["detail"], response.json
     assert count(TraceRequest) == 0

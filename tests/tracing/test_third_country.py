@@ -43,7 +43,7 @@ def test_niger_sees_nothing_of_a_trace_between_mali_and_ivory_coast(world, ivory
     db.session.commit()
     headers = {"Authorization": f"Bearer {plain}"}
     listing = client.get("/api/v1/traces", headers=headers).json
-    assert listing["total"] == 0 and listing["traces"] == []
+    assert listing == {"items": [], "next_cursor": None}
     assert client.get(f"/api/v1/traces/{trace.id}", headers=headers).status_code == 404
     assert client.post(f"/api/v1/traces/{trace.id}/accept", headers=headers, json={}).status_code == 404
     told = db.session.scalars(select(Notification).where(Notification.agency_id == world["NE"].agency.id)).all()
