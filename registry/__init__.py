@@ -46,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     import_models()
     web.init_app(app)
+    from registry import observability
+
+    observability.init_app(app)
     from registry.api.framework import ApiBlueprint
     from registry.api.framework import init_app as init_api
 

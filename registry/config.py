@@ -26,10 +26,13 @@ ENVIRONMENT_VARIABLES = {
     "REGISTRY_SESSION_HOURS": "SESSION_HOURS",
     "REGISTRY_BASE_URL": "BASE_URL",
     "REGISTRY_API_RATE_LIMIT": "API_RATE_LIMIT",
+    "REGISTRY_LOG_FORMAT": "LOG_FORMAT",
+    "REGISTRY_LOG_REQUESTS": "LOG_REQUESTS",
+    "REGISTRY_METRICS_TOKEN": "METRICS_TOKEN",
 }
 
 INTEGER_SETTINGS = {"MAIL_PORT", "MAX_UPLOAD_MB", "IMPORT_MAX_ROWS", "IMPORT_COMMIT_CONNECTIONS", "SESSION_HOURS"}
-BOOLEAN_SETTINGS = {"MAIL_USE_TLS"}
+BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "LOG_REQUESTS"}
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
@@ -70,6 +73,11 @@ def default_settings() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # None: JSON lines and one line per request in production, readable text otherwise.
+        "LOG_FORMAT": None,
+        "LOG_REQUESTS": None,
+        # When set, /metrics answers only `Authorization: Bearer <this>` (the scraper's).
+        "METRICS_TOKEN": None,
     }
 
 
@@ -101,6 +109,10 @@ def load_settings(overrides: dict | None = None) -> dict:
             )
         settings["SECRET_KEY"] = _development_secret_key()
     settings["SESSION_COOKIE_SECURE"] = settings.get("SESSION_COOKIE_SECURE", production)
+    if settings.get("LOG_FORMAT") not in ("json", "text"):
+        settings["LOG_FORMAT"] = "json" if production else "text"
+    if settings.get("LOG_REQUESTS") is None:
+        settings["LOG_REQUESTS"] = production
     settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
     return settings
 

@@ -11,7 +11,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from registry.extensions import csrf, db, login_manager
 
 # Endpoints reachable without logging in. Everything else needs a user.
-PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.healthz", "main.set_language"})
+# /metrics is for the scraper: keep it off the public proxy, or set REGISTRY_METRICS_TOKEN.
+PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.healthz", "main.readyz", "main.metrics",
+                              "main.set_language"})
 
 ERROR_MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Check what you typed and try again.")),
@@ -102,6 +104,9 @@ def init_app(app: Flask) -> None:
         # requests run inside the test's application context and would share `g`.
         for key in list(g):
             g.pop(key)
+        from registry.observability import start_request
+
+        start_request()
 
     @app.before_request
     def require_login():

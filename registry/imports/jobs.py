@@ -2,6 +2,7 @@
 cancellation checked there."""
 
 import logging
+import time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -12,6 +13,7 @@ from registry.extensions import db
 from registry.imports import service
 from registry.imports.models import Import, ImportRow, ImportStatus
 from registry.jobs import enqueue, job
+from registry.observability import import_committed
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +66,11 @@ def commit_job(import_id: int, user_id: int) -> None:
     import_, user = _load(import_id, user_id)
     if import_ is None or import_.status != ImportStatus.COMMITTING:
         return
+    started = time.perf_counter()
     try:
         service.commit_import(user, import_, on_batch=_save_batch)
         db.session.commit()
+        import_committed((import_.counts or {}).get("created", 0), time.perf_counter() - started)
     except service.ImportCancelled:
         # The batches written stay written (each is whole); committing again writes the rest.
         db.session.rollback()

@@ -5,6 +5,8 @@ ADMINS = ("agency_admin", "platform_admin")
 ROUTES = [
     Route("main.index"),
     Route("main.healthz", expect={"anonymous": 200}),
+    Route("main.readyz", expect={"anonymous": 200}),
+    Route("main.metrics", expect={"anonymous": 200}),
     Route("main.set_language", "POST", data=lambda w: {"language": "en"}, default=302,
           expect={"anonymous": 302}),
     Route("auth.login", expect={"anonymous": 200}, default=302),
