@@ -206,6 +206,35 @@ def import_outcome(app, import_id: int) -> dict:
     return outcome
 
 
+_LOCK_SAMPLES: list[int] = []
+
+
+def lock_waits(database_url: str) -> int:
+    """Sessions of the run's database waiting on a lock now; counts those whose query
+    appends to the audit log (the chain's head row is locked until the request commits)."""
+    engine = _engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")).all()
+    _LOCK_SAMPLES.append(sum(1 for row in rows if "audit_chain_head" in (row.query or "")))
+    return len(rows)
+
+
+def audit_share(waiting: list[int]) -> str:
+    total = sum(waiting)
+    return f"{sum(_LOCK_SAMPLES) * 100 // total}% of the waits" if total else "none"
+
+
+_ENGINES: dict = {}
+
+
+def _engine(url: str):
+    if url not in _ENGINES:
+        _ENGINES[url] = sa.create_engine(url, pool_size=1)
+    return _ENGINES[url]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -307,8 +336,10 @@ def main() -> None:
             start_commit(world["app"], world["targets"]["importer_id"], import_id)
             load_during = os.getloadavg()
             committed_after = None
+            waiting = []  # requests waiting on a row lock, sampled: where the load queues
             while locust.poll() is None:
                 time.sleep(2)
+                waiting.append(lock_waits(database_url))
                 if committed_after is None and import_outcome(world["app"], import_id)["status"] == "committed":
                     committed_after = time.monotonic() - commit_started
             while committed_after is None and time.monotonic() - commit_started < 900:
@@ -330,6 +361,8 @@ def main() -> None:
 
             with world["app"].app_context():
                 db.engine.dispose()
+            for engine in _ENGINES.values():
+                engine.dispose()
         Redis.from_url(arguments.redis).flushdb()
     load_after = os.getloadavg()
     print(f"\n{arguments.records:,} records, {arguments.users} users for {arguments.seconds} s on "
@@ -347,6 +380,9 @@ def main() -> None:
               f"{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}")
         if row["Name"] in FAST_PAGES and p95 > TARGET_P95_MS:
             met = False
+    if waiting:
+        print(f"database sessions waiting on a lock (sampled every 2 s): mean {sum(waiting) / len(waiting):.1f}, "
+              f"max {max(waiting)}; on the audit chain's head: {audit_share(waiting)}")
     for line in failures:
         print(f"  failure: {line}")
     print(f"import of {arguments.import_rows:,} rows: {outcome['status']}, {outcome['written']:,} records "
