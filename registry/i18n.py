@@ -22,7 +22,7 @@ TRANSLATED_LANGUAGES = ("fr",)  # English is the source language
 # catalogue folder -> the source folders whose strings it holds
 CATALOGUES: dict[str, list[str]] = {
     "registry/translations": [
-        "registry/__init__.py", "registry/web.py", "registry/errors.py", "registry/auth",
+        "registry/__init__.py", "registry/web.py", "registry/errors.py", "registry/inputs.py", "registry/auth",
         "registry/audit", "registry/main", "templates/base.html", "templates/macros.html",
         "templates/errors", "templates/auth", "templates/admin", "templates/audit", "templates/main",
     ],

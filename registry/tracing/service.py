@@ -13,8 +13,9 @@ from registry.audit.service import record
 from registry.auth.models import Agency, Country, User
 from registry.auth.roles import Permission
 from registry.auth.scoping import CHANGE, get_visible, visible
-from registry.errors import DomainError, NotAllowed
+from registry.errors import DomainError, NotAllowed, Problems
 from registry.extensions import db, utcnow
+from registry.inputs import parse_date
 from registry.tracing import attachments as files
 from registry.tracing.models import (
     TraceAttachment,
@@ -417,53 +418,56 @@ def withdraw(actor: User, trace: TraceRequest, note: str = "") -> TraceRequest:
     return trace
 
 
-def _parse_country(value, field: str) -> str | None:
-    code = (value or "").strip().upper()
-    if not code:
+def _parse_country(value, field: str, actor: User | None = None) -> str | None:
+    """A country typed as its code or its name in any of the registry's languages."""
+    text = (value or "").strip()
+    if not text:
         return None
-    if db.session.get(Country, code) is None:
-        raise DomainError(_l("Unknown country code “%(code)s”.", code=code[:8]), field=field)
+    code = text.upper() if len(text) == 2 and db.session.get(Country, text.upper()) else None
+    if code is None:
+        from registry.reference.engine import get_identifier
+        from registry.reference.normalize import country_code
+
+        code = country_code(get_identifier(actor.country_code if actor else None).country_keys, text)
+    if code is None or db.session.get(Country, code) is None:
+        raise DomainError(_l("“%(text)s” is not a country: type its name or its two-letter code.",
+                             text=text[:60]), field=field)
     return code
 
 
-def _parse_date(value, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise DomainError(_l("Write the date as YYYY-MM-DD."), field=field) from None
+def _past_date(value, field: str) -> date | None:
+    day = parse_date(value, field)
+    if day and day > utcnow().date():
+        raise DomainError(_l("This date is in the future."), field=field)
+    return day
 
 
 def answer(actor: User, trace: TraceRequest, *, outcome: str, note: str = "", **found) -> TraceRequest:
-    """The requested state answers: the outcome and what its records show."""
+    """The requested state answers: the outcome and what its records show. Every field
+    wrong is named at once (FieldErrors)."""
+    problems = Problems()
     try:
         outcome = Outcome(outcome)
     except ValueError:
-        raise DomainError(_l("Choose the outcome of the trace."), field="outcome") from None
-    if outcome not in ANSWER_OUTCOMES:
-        raise DomainError(_l("To decline, use the decline action with its reason."), field="outcome")
+        problems.add(_l("Choose the outcome of the trace."), field="outcome")
+        outcome = None
+    if outcome is not None and outcome not in ANSWER_OUTCOMES:
+        problems.add(_l("To decline, use the decline action with its reason."), field="outcome")
     values = {
         "answer_text": (found.get("answer_text") or "").strip()[:MAX_TEXT],
         "last_legal_holder": (found.get("last_legal_holder") or "").strip()[:300],
         "exporter": (found.get("exporter") or "").strip()[:300],
         "importer": (found.get("importer") or "").strip()[:300],
-        "last_legal_holder_country_code": _parse_country(found.get("last_legal_holder_country_code"),
-                                                         "last_legal_holder_country_code"),
-        "exporter_country_code": _parse_country(found.get("exporter_country_code"), "exporter_country_code"),
-        "importer_country_code": _parse_country(found.get("importer_country_code"), "importer_country_code"),
-        "export_date": _parse_date(found.get("export_date"), "export_date"),
-        "import_date": _parse_date(found.get("import_date"), "import_date"),
     }
+    for name in ("last_legal_holder_country_code", "exporter_country_code", "importer_country_code"):
+        values[name] = problems.check(_parse_country, found.get(name), name, actor)
+    for name in ("export_date", "import_date"):
+        values[name] = problems.check(_past_date, found.get(name), name)
     if outcome in (Outcome.TRACED, Outcome.PARTIALLY_TRACED) and not (
             values["last_legal_holder"] or values["importer"] or values["exporter"]):
-        raise DomainError(_l("A traced weapon needs the last legal holder, importer or exporter found."),
-                          field="last_legal_holder")
-    for day in ("export_date", "import_date"):
-        if values[day] and values[day] > utcnow().date():
-            raise DomainError(_l("This date is in the future."), field=day)
+        problems.add(_l("A traced weapon needs the last legal holder, importer or exporter found."),
+                     field="last_legal_holder")
+    problems.raise_if_any()
     _move(actor, trace, Action.ANSWER, note=note)
     now = utcnow()
     trace.outcome = outcome

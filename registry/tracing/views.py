@@ -22,11 +22,12 @@ from sqlalchemy import or_, select
 from registry import web
 from registry.api.framework import ApiBlueprint, ApiError, domain_problem, page_of, requires
 from registry.audit.service import record
+from registry.auth.countries import country_choices
 from registry.auth.decorators import permission_required
 from registry.auth.models import Agency, Country
 from registry.auth.roles import Permission
 from registry.auth.scoping import get_visible, get_visible_or_404, visible
-from registry.errors import DomainError, NotAllowed
+from registry.errors import DomainError, NotAllowed, errors_by_field
 from registry.extensions import db, utcnow
 from registry.tracing import attachments as files
 from registry.tracing import service
@@ -229,18 +230,42 @@ def new():
 def show(trace_id: int):
     trace = get_visible_or_404(current_user, TraceRequest, trace_id)
     record("trace.view", "trace_request", trace.id, {"reference": trace.reference})
+    return _show(trace)
+
+
+# Labels of the fields of the moves' forms, for the summary of their errors.
+MOVE_FIELDS = {
+    "reason": _l("Reason"), "outcome": _l("Outcome"), "answer_text": _l("Answer"),
+    "last_legal_holder": _l("Last legal holder"), "last_legal_holder_country_code": _l("Its country"),
+    "exporter": _l("Exporter"), "exporter_country_code": _l("Country of export"),
+    "export_date": _l("Export date"), "importer": _l("Last legal importer"),
+    "importer_country_code": _l("Country of last legal import"), "import_date": _l("Import date"),
+    "note": _l("Note"),
+}
+
+
+def _show(trace: TraceRequest, posted_action: str | None = None, posted: dict | None = None,
+          error: DomainError | None = None, status: int = 200):
+    """The request's page; after a refused move, with what was typed and every error."""
     content_form = None
     if trace.status in (Status.DRAFT, Status.INFO_REQUESTED) and service.side_of(current_user, trace) == \
             Side.REQUESTING and current_user.can(Permission.SEND_TRACES):
         content_form = ContentForm(obj=trace)
         content_form.set_choices()
         content_form.urgency.data = trace.urgency.value
+    errors = errors_by_field(error) if error is not None else {}
+    problems = []
+    for name, messages in errors.items():
+        target = f"{name}-{posted_action}" if name in ("reason", "note") else name
+        for message in messages:
+            problems.append((target or "actions", MOVE_FIELDS.get(name, ""), message))
     return render_template(
         "tracing/show.html", trace=trace, moves=service.moves_for(current_user, trace),
         side=service.side_of(current_user, trace), can_write=service.can_write(current_user, trace),
         message_form=MessageForm(), attachment_form=AttachmentForm(), content_form=content_form,
         reasons=reason_choices(), outcomes=outcome_choices(), countries=_countries(), now=utcnow(),
-        Action=Action)
+        Action=Action, posted_action=posted_action, posted=posted or {}, errors=errors,
+        problems=problems, country_list=country_choices()), status
 
 
 @blueprint.route("/<int:trace_id>/content", methods=["POST"])
@@ -277,8 +302,9 @@ def move(trace_id: int, action: str):
                                message=str(error.message)), 403
     except DomainError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("tracing.show", trace_id=trace_id), 303)
+        # The page comes back with everything typed and every error next to its field.
+        trace = get_visible_or_404(current_user, TraceRequest, trace_id)
+        return _show(trace, action, request.form.to_dict(), error, 400)
     flash(_("Trace request %(reference)s: %(status)s.", reference=trace.reference,
             status=trace.status.label), "success")
     return redirect(url_for("tracing.show", trace_id=trace_id))

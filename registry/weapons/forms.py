@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from registry.inputs import DateTextField
 from registry.reference.normalize import country_code
 from registry.weapons.models import Sharing, WeaponStatus
 from registry.weapons.serials import SerialState
@@ -77,8 +78,8 @@ class WeaponForm(FlaskForm):
                                 description=_l("Factory codes, arsenal marks, inscriptions."))
     manufacture_country_code = CountryField(_l("Country of manufacture"))
     last_import_country_code = CountryField(_l("Country of last legal import"))
-    event_date = StringField(_l("Date of the event"), render_kw={"type": "date"}, description=_l(
-        "Day of the seizure, find, loss or theft (YYYY-MM-DD): not in the future, not before 1850."))
+    event_date = DateTextField(_l("Date of the event"), description=_l(
+        "Day of the seizure, find, loss or theft (DD/MM/YYYY): not in the future, not before 1850."))
     event_town = StringField(_l("Town"), validators=[Length(max=200)])
     event_region = StringField(_l("Region"), validators=[Length(max=200)])
     event_country_code = CountryField(_l("Country of the event"))

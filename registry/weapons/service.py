@@ -6,7 +6,7 @@ Functions take plain values and the acting user, never the request; they do not 
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -33,8 +33,9 @@ from sqlalchemy.exc import IntegrityError
 from registry.audit.service import record
 from registry.auth.models import Agency, AgencyPartner, Country, User
 from registry.auth.roles import Permission
-from registry.errors import DomainError, NotAllowed
+from registry.errors import DomainError, NotAllowed, Problems
 from registry.extensions import UTCDateTime, db, utcnow
+from registry.inputs import parse_date, parse_decimal
 from registry.notifications.models import label_params
 from registry.notifications.service import notify
 from registry.weapons.models import (
@@ -92,16 +93,9 @@ def _enum_value(enum_class, value, field: str, message):
 
 
 def _clean_date(value) -> date | None:
-    if value in (None, ""):
+    value = parse_date(value, "event_date")
+    if value is None:
         return None
-    if isinstance(value, datetime):
-        value = value.date()
-    if not isinstance(value, date):
-        try:
-            value = date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise DomainError(_l("The date is not a date: write it as YYYY-MM-DD."),
-                              field="event_date") from None
     if value > date.today():
         raise DomainError(_l("The date is in the future."), field="event_date")
     if value < EARLIEST_EVENT_DATE:
@@ -110,58 +104,62 @@ def _clean_date(value) -> date | None:
 
 
 def _clean_coordinate(value, field: str, limit: float) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise DomainError(_l("Write a number, e.g. 12.6392."), field=field) from None
-    if not -limit <= number <= limit:
+    number = parse_decimal(value, field)
+    if number is not None and not -limit <= number <= limit:
         raise DomainError(_l("Out of range: from -%(limit)d to %(limit)d.", limit=int(limit)),
                           field=field)
     return number
 
 
+def _clean_text(fields: dict, name: str, length: int) -> str | None:
+    value = fields.get(name)
+    value = unicodedata.normalize("NFC", str(value)).strip() if value is not None else ""
+    if len(value) > length:
+        raise DomainError(_l("At most %(length)d characters.", length=length), field=name)
+    return value or None
+
+
 def clean_fields(fields: dict, partial: bool = False) -> dict:
-    """Check and normalise what an officer gave; raise DomainError naming the field."""
+    """Check and normalise what an officer gave; raise DomainError naming the field, or
+    FieldErrors naming each field wrong when there are several."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(_l("Unknown field: %(name)s.", name=sorted(unknown)[0]))
+    problems = Problems()
     cleaned: dict = {}
     if "status" in fields or not partial:
-        cleaned["status"] = _enum_value(WeaponStatus, fields.get("status"), "status",
-                                        _l("Choose a status from the list."))
+        cleaned["status"] = problems.check(_enum_value, WeaponStatus, fields.get("status"), "status",
+                                           _l("Choose a status from the list."))
     if "sharing" in fields or not partial:
-        cleaned["sharing"] = _enum_value(Sharing, fields.get("sharing") or Sharing.NATIONAL, "sharing",
-                                         _l("Choose a sharing from the list."))
+        cleaned["sharing"] = problems.check(_enum_value, Sharing, fields.get("sharing") or Sharing.NATIONAL,
+                                            "sharing", _l("Choose a sharing from the list."))
     for name, length in TEXT_FIELDS.items():
         if name in fields or not partial:
-            value = fields.get(name)
-            value = unicodedata.normalize("NFC", str(value)).strip() if value is not None else ""
-            if len(value) > length:
-                raise DomainError(_l("At most %(length)d characters.", length=length), field=name)
-            cleaned[name] = value or None
+            cleaned[name] = problems.check(_clean_text, fields, name, length)
     if "event_date" in fields or not partial:
-        cleaned["event_date"] = _clean_date(fields.get("event_date"))
+        cleaned["event_date"] = problems.check(_clean_date, fields.get("event_date"))
     if "latitude" in fields or not partial:
-        cleaned["latitude"] = _clean_coordinate(fields.get("latitude"), "latitude", 90)
+        cleaned["latitude"] = problems.check(_clean_coordinate, fields.get("latitude"), "latitude", 90)
     if "longitude" in fields or not partial:
-        cleaned["longitude"] = _clean_coordinate(fields.get("longitude"), "longitude", 180)
+        cleaned["longitude"] = problems.check(_clean_coordinate, fields.get("longitude"), "longitude", 180)
     codes = {}
     for name in COUNTRY_FIELDS:
         if name in fields or not partial:
             code = (fields.get(name) or "").strip().upper() or None
             cleaned[name] = code
             if code:
-                codes[code] = name
+                codes.setdefault(code, []).append(name)
     if codes:
         known = set(db.session.scalars(select(Country.code).where(Country.code.in_(codes))))
-        for code, name in codes.items():
+        for code, names in codes.items():
             if code not in known:
-                raise DomainError(_l("Unknown country code: %(code)s.", code=code), field=name)
+                for name in names:
+                    problems.add(_l("Unknown country code: %(code)s.", code=code), field=name)
     if "raw_serial" in cleaned or "serial_state" in fields:
-        cleaned.update(_serial_fields(cleaned.get("raw_serial", fields.get("raw_serial")),
-                                      fields.get("serial_state")))
+        serial = problems.check(_serial_fields, cleaned.get("raw_serial", fields.get("raw_serial")),
+                                fields.get("serial_state"))
+        cleaned.update(serial or {})
+    problems.raise_if_any()
     return cleaned
 
 

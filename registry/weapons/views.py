@@ -23,7 +23,7 @@ from registry.auth.decorators import permission_required
 from registry.auth.models import Country
 from registry.auth.roles import Permission
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
-from registry.errors import DomainError
+from registry.errors import DomainError, errors_by_field
 from registry.extensions import db
 from registry.reference.engine import get_identifier
 from registry.weapons import identification, photos, search, service
@@ -66,12 +66,27 @@ def _weapon_form(**kwargs) -> WeaponForm:
     return form
 
 
-def _attach_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error.message)]
-    else:
-        flash(str(error.message), "error")
+def _attach_error(form, error: DomainError, skip_fields_in_error: bool = False) -> None:
+    """Each message of the service next to its field (or flashed when it names none)."""
+    for name, messages in errors_by_field(error).items():
+        field = getattr(form, name, None) if name else None
+        if field is None:
+            for message in messages:
+                flash(message, "error")
+        elif not (skip_fields_in_error and field.errors):
+            field.errors = list(field.errors) + [m for m in messages if m not in field.errors]
+
+
+def _check_the_rest(form) -> None:
+    """When the form's own checks refused some fields, the service checks the others too,
+    so that every error shows at once rather than one group after each save."""
+    if form.csrf_token.errors:
+        return
+    values = {name: value for name, value in form.values().items() if not form[name].errors}
+    try:
+        service.clean_fields(values, partial=True)
+    except DomainError as error:
+        _attach_error(form, error, skip_fields_in_error=True)
 
 
 # --- List, search, export ---------------------------------------------------------------
@@ -131,6 +146,8 @@ def create():
             flash(_("Weapon recorded as %(reference)s.", reference=weapon.reference), "success")
             _flash_if_unsure(weapon)
             return redirect(url_for("weapons.view", weapon_id=weapon.id))
+    elif request.method == "POST":
+        _check_the_rest(form)
     status = 400 if request.method == "POST" else 200
     return render_template("weapons/form.html", form=form, weapon=None,
                            reference_lists=identification.reference_lists()), status
@@ -209,7 +226,7 @@ def edit(weapon_id: int):
         form.status.data = weapon.status.value
         form.sharing.data = weapon.sharing.value
         form.serial_state.data = weapon.serial_state.value
-        form.event_date.data = weapon.event_date.isoformat() if weapon.event_date else ""
+        form.event_date.data = weapon.event_date
         for name in ("latitude", "longitude"):
             value = getattr(weapon, name)
             getattr(form, name).data = "" if value is None else str(value)
@@ -246,6 +263,7 @@ def edit(weapon_id: int):
             _flash_if_unsure(weapon)
             return redirect(url_for("weapons.view", weapon_id=weapon.id))
     elif request.method == "POST":
+        _check_the_rest(form)
         status = 400
     return render_template("weapons/form.html", form=form, weapon=weapon, changes=changes,
                            reference_lists=identification.reference_lists()), status

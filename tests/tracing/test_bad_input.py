@@ -68,9 +68,8 @@ def test_a_move_not_allowed_from_the_current_state_changes_nothing(world, ivory_
     events = count(TraceEvent)
     actions = login_as(world["ML"].user("tracing_officer"))
     response = actions.post(f"/tracing/{trace.id}/accept", {}, token_from=f"/tracing/{trace.id}")
-    assert response.status_code == 303
-    page = actions.client.get(f"/tracing/{trace.id}").get_data(as_text=True)
-    assert "ne peut pas passer par cette action" in page
+    assert response.status_code == 400
+    assert "ne peut pas passer par cette action" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(TraceRequest, trace.id).status.value == "sent"
     assert count(TraceEvent) == events
@@ -109,11 +108,53 @@ def test_an_executable_renamed_pdf_is_refused(app, world, ivory_coast, rifle, lo
 def test_a_decline_without_a_reason_is_refused(world, ivory_coast, rifle, login_as):
     trace = sent_trace(world["ML"].user("tracing_officer"), rifle)
     actions = login_as(ivory_coast.user("tracing_officer"))
-    response = actions.post(f"/tracing/{trace.id}/decline", {"reason": ""}, token_from=f"/tracing/{trace.id}")
-    assert response.status_code == 303
-    assert "Choisissez le motif" in actions.client.get(f"/tracing/{trace.id}").get_data(as_text=True)
+    response = actions.post(f"/tracing/{trace.id}/decline", {"reason": "", "note": "Pas de registre."},
+                            token_from=f"/tracing/{trace.id}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choisissez le motif" in page
+    assert "Pas de registre." in page  # the note typed comes back
     db.session.expire_all()
     assert db.session.get(TraceRequest, trace.id).status.value == "sent"
+
+
+def test_an_answer_with_every_field_wrong_comes_back_with_all_typed_and_every_error(
+        world, ivory_coast, rifle, login_as):
+    trace = sent_trace(world["ML"].user("tracing_officer"), rifle)
+    actions = login_as(ivory_coast.user("tracing_officer"))
+    response = actions.post(f"/tracing/{trace.id}/answer", {
+        "outcome": "", "answer_text": "Vendue par l'armurerie de Bouaké.", "exporter": "Armurerie de Bouaké",
+        "exporter_country_code": "Pays imaginaire", "export_date": "31/02/2019",
+        "importer_country_code": "Côte d’Ivoire", "import_date": "2999-01-01"},
+        token_from=f"/tracing/{trace.id}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for typed in ("Vendue par l&#39;armurerie de Bouaké.", "Armurerie de Bouaké", "Pays imaginaire",
+                  "31/02/2019", "Côte d’Ivoire", "2999-01-01"):
+        assert typed in page
+    for message in ("Choisissez le résultat", "« Pays imaginaire » n’est pas un pays",
+                    "« 31/02/2019 » n’est pas un jour du calendrier", "Cette date est dans le futur"):
+        assert message in page
+    assert 'href="#exporter_country_code"' in page  # the summary links to the field
+    assert 'aria-describedby="export_date-error"' in page
+    db.session.expire_all()
+    assert db.session.get(TraceRequest, trace.id).status.value == "sent"
+
+
+def test_an_answer_takes_countries_by_their_name_in_french_or_english_or_their_code(
+        world, ivory_coast, rifle, login_as):
+    trace = sent_trace(world["ML"].user("tracing_officer"), rifle)
+    actions = login_as(ivory_coast.user("tracing_officer"))
+    response = actions.post(f"/tracing/{trace.id}/answer", {
+        "outcome": "traced", "importer": "Police nationale", "importer_country_code": "Côte d'Ivoire",
+        "exporter": "Fabrique", "exporter_country_code": "Belgium", "last_legal_holder_country_code": "ml",
+        "export_date": "15/03/2018", "import_date": "2019-04-02"}, token_from=f"/tracing/{trace.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    answered = db.session.get(TraceRequest, trace.id)
+    assert (answered.importer_country_code, answered.exporter_country_code,
+            answered.last_legal_holder_country_code) == ("CI", "BE", "ML")
+    assert (answered.export_date.isoformat(), answered.import_date.isoformat()) == ("2018-03-15", "2019-04-02")
 
 
 def test_the_api_refuses_bad_input_with_a_json_message(client, world, rifle):

@@ -67,7 +67,7 @@ def test_bad_input_gives_a_clear_message_and_saves_nothing(world, client, login_
     cases = [
         ({"event_date": "2999-01-01"}, ("future", "futur")),
         ({"event_date": "1700-05-05"}, ("1850",)),
-        ({"event_date": "31/02/2020"}, ("YYYY-MM-DD", "AAAA-MM-JJ")),
+        ({"event_date": "31/02/2020"}, ("jour du calendrier", "day of the calendar")),
         ({"status": "melted"}, ("valid choice", "Choix non valide", "choix")),
         ({"raw_serial": " -/- . "}, ("no letter or digit", "ni lettre ni chiffre")),
         ({"latitude": "123"}, ("Out of range", "Hors")),
