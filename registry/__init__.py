@@ -42,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=web.select_locale)
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
 
     import_models()
     web.init_app(app)

@@ -68,9 +68,10 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-# Day before month in both languages, as commissions write dates (not the US 11/23/26).
+# One format in every language, day before month, as commissions write dates (not the
+# US 11/23/26): `|dateformat` and `|datetimeformat` give it, in the reader's time zone.
 babel = Babel(date_formats={
-    "time": "medium", "date": "medium", "datetime": "medium",
+    "time": "short", "date": "short", "datetime": "short",
     "time.short": None, "time.medium": None, "time.full": None, "time.long": None,
     "date.short": "dd/MM/yyyy", "date.medium": None, "date.full": None, "date.long": None,
     "datetime.short": "dd/MM/yyyy HH:mm", "datetime.medium": None, "datetime.full": None,

@@ -41,6 +41,15 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def select_timezone() -> str:
+    """Times are shown in the time zone of the user's state (Africa/Bamako...), else UTC."""
+    if current_user and getattr(current_user, "is_authenticated", False):
+        zone = getattr(current_user.agency.country, "time_zone", None)
+        if zone:
+            return zone
+    return "UTC"
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -153,6 +162,29 @@ def init_app(app: Flask) -> None:
     def rollback_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+    @app.template_filter("with_zone")
+    def with_zone(moment) -> str:
+        """A moment and the time zone it is shown in, where two states read it apart (a
+        trace's due dates): "04/12/2026 15:00 (Africa/Bamako)"."""
+        from flask_babel import format_datetime, get_timezone
+
+        if moment is None:
+            return "—"
+        zone = get_timezone()
+        return f"{format_datetime(moment)} ({getattr(zone, 'key', None) or getattr(zone, 'zone', zone)})"
+
+    @app.template_filter("filesize")
+    def filesize(size) -> str:
+        """A file's size with the reader's decimal sign and unit: "37,3 Ko", "37.3 KB"."""
+        from flask_babel import format_decimal
+
+        size = int(size or 0)
+        if size < 1024:
+            return _("%(number)s bytes", number=format_decimal(size))
+        if size < 1024 * 1024:
+            return _("%(number)s KB", number=format_decimal(round(size / 1024, 1)))
+        return _("%(number)s MB", number=format_decimal(round(size / 1024 / 1024, 1)))
 
     @app.template_filter("label")
     def label(text) -> str:

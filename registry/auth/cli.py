@@ -160,4 +160,21 @@ def create_agency(code, name, country_code, kind, focal_point):
     click.echo(f"Created agency {agency.code} ({country.code}).")
 
 
+@registry_cli.command("time-zone")
+@click.option("--country", "country_code", required=True, help="ISO 3166-1 alpha-2 code.")
+@click.option("--zone", required=True, help="IANA time zone, e.g. Africa/Bamako.")
+@with_appcontext
+def time_zone(country_code, zone):
+    """Set the time zone a state's agencies read times in."""
+    country = db.session.get(Country, country_code.strip().upper())
+    if country is None:
+        raise click.ClickException(f"Unknown country code {country_code}.")
+    try:
+        service.set_time_zone(None, country, zone)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"{country.code}: times shown in {country.time_zone}.")
+
+
 commands = [registry_cli, users_cli]

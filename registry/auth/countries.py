@@ -1,6 +1,7 @@
 """Every ISO 3166-1 country, with French and English names, from pycountry."""
 
 import gettext
+from pathlib import Path
 
 import pycountry
 from sqlalchemy import select
@@ -25,16 +26,40 @@ def iso_countries() -> list[dict]:
     return countries
 
 
+ZONE_TABLE = Path("/usr/share/zoneinfo/zone.tab")
+
+
+def principal_time_zones() -> dict[str, str]:
+    """Country code -> its first time zone in the system's tz database (zone.tab lists a
+    country's principal zone first: Africa/Bamako for ML). Empty when there is none."""
+    zones: dict[str, str] = {}
+    try:
+        lines = ZONE_TABLE.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return zones
+    for line in lines:
+        if line.startswith("#") or not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            zones.setdefault(parts[0], parts[2])
+    return zones
+
+
 def load_countries() -> tuple[int, int]:
-    """Insert missing countries and refresh names; returns (added, changed)."""
+    """Insert missing countries and refresh names; returns (added, changed). A country
+    gets its principal time zone when it has none yet (a state may set another)."""
     existing = {country.code: country for country in db.session.scalars(select(Country))}
+    zones = principal_time_zones()
     added = changed = 0
     for values in iso_countries():
         country = existing.get(values["code"])
         if country is None:
-            db.session.add(Country(**values))
+            db.session.add(Country(**values, time_zone=zones.get(values["code"])))
             added += 1
             continue
+        if country.time_zone is None and zones.get(values["code"]):
+            country.time_zone = zones[values["code"]]
         if any(getattr(country, key) != value for key, value in values.items()):
             for key, value in values.items():
                 setattr(country, key, value)

@@ -33,6 +33,8 @@ class Country(BilingualName, db.Model):
     name_fr: Mapped[str] = mapped_column(String(120))
     trace_acknowledge_days: Mapped[int] = mapped_column(Integer, default=10)
     trace_answer_days: Mapped[int] = mapped_column(Integer, default=30)
+    # The IANA time zone its agencies read times in (Africa/Bamako); None: UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     def __repr__(self) -> str:
         return f"<Country {self.code}>"

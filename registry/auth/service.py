@@ -192,6 +192,27 @@ def set_language(user: User, language: str) -> None:
         record("user.language", "user", user.id, {"language": language}, user=user)
 
 
+def set_time_zone(actor: User | None, country: Country, time_zone: str) -> Country:
+    """The time zone a state's agencies read times in; an IANA name such as Africa/Bamako.
+    A name the tz database does not know is refused."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    name = (time_zone or "").strip()
+    try:
+        if name not in available_timezones():
+            raise ZoneInfoNotFoundError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DomainError(_l("“%(zone)s” is not a time zone: give its name in the tz database, "
+                             "e.g. Africa/Bamako.", zone=name[:60]), field="time_zone") from None
+    before = country.time_zone
+    country.time_zone = name
+    db.session.flush()
+    record("country.time_zone", "country", None, {"country": country.code, "from": before, "to": name},
+           user=actor)
+    return country
+
+
 def create_agency(actor: User | None, *, code: str, name: str, country: Country,
                   kind: AgencyKind, is_tracing_focal_point: bool = False,
                   partner_codes: list[str] | None = None) -> Agency:

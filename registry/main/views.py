@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -11,6 +12,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -90,11 +92,14 @@ def metrics():
 @blueprint.route("/language", methods=["POST"])
 def set_language():
     language = request.form.get("language", "")
-    if language in current_app.config["LANGUAGES"]:
-        session["language"] = language
-        if current_user.is_authenticated:
-            service.set_language(current_user, language)
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("main.index")
+    if language not in current_app.config["LANGUAGES"]:
+        flash(_("“%(code)s” is not a language of the registry: choose one of %(languages)s.",
+                code=language[:20], languages=", ".join(current_app.config["LANGUAGES"])), "error")
+        return redirect(target, 303)
+    session["language"] = language
+    if current_user.is_authenticated:
+        service.set_language(current_user, language)
     return redirect(target)

@@ -20,11 +20,13 @@ from registry.reference.engine import get_identifier
 from registry.reference.loader import LoadError
 from registry.reference.models import Alias, Calibre, Make, Model, WeaponType, model_calibre
 from registry.reference.normalize import key
+from registry.reference.vocabulary import in_reader_language
 from registry.web import ADMIN_NAVIGATION, NAVIGATION
 
 blueprint = Blueprint("reference", __name__, url_prefix="/reference")
 api_blueprint = ApiBlueprint("reference_api", __name__, url_prefix="/api/v1/identify",
                              description="Identification against the reference table.")
+blueprint.add_app_template_filter(in_reader_language, "vocabulary")
 
 NAVIGATION.append(("reference.identify", _l("Identify a weapon"), Permission.READ_RECORDS, None))
 ADMIN_NAVIGATION.append(("reference.makes", _l("Reference table"), Permission.MANAGE_REFERENCE, None))

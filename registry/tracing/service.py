@@ -3,7 +3,8 @@ line call these functions; each takes the acting user and plain values, writes a
 row and an audit event, tells both agencies, and never commits."""
 
 import statistics
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
@@ -319,11 +320,15 @@ def _move(actor: User, trace: TraceRequest, action: Action, *, note: str = "",
 
 
 def _check_ready_to_send(trace: TraceRequest) -> None:
-    missing = [str(label) for name, label in REQUIRED_TO_SEND.items() if not getattr(trace, name).strip()]
-    if missing:
-        raise DomainError(_l("Complete the request before sending it: %(fields)s.", fields=", ".join(missing)))
+    """Every part the ITI needs is there: each one missing is named at once, by its field."""
+    problems = Problems()
+    for name, label in REQUIRED_TO_SEND.items():
+        if not getattr(trace, name).strip():
+            problems.add(_l("Complete the request before sending it: %(fields)s.", fields=str(label)),
+                         field=name)
     if not trace.weapons:
-        raise DomainError(_l("A trace request needs at least one weapon record."))
+        problems.add(_l("A trace request needs at least one weapon record."))
+    problems.raise_if_any()
 
 
 def _start_clock(trace: TraceRequest) -> None:
@@ -386,8 +391,80 @@ def resend(actor: User, trace: TraceRequest, note: str = "", **content) -> Trace
     if content:
         update_request(actor, trace, **content)
     _check_ready_to_send(trace)
+    asked_at = _last_information_request(trace)
     _move(actor, trace, Action.RESEND, note=note)
+    # The answer's clock stood still while the requested state waited for the information.
+    if asked_at is not None and trace.answer_due is not None:
+        trace.answer_due = trace.answer_due + max(utcnow() - _aware(asked_at), timedelta(0))
     return trace
+
+
+def _last_information_request(trace: TraceRequest) -> datetime | None:
+    asked = [event.occurred_at for event in trace.events if event.action == Action.REQUEST_INFORMATION.value]
+    return max(asked) if asked else None
+
+
+# What the thread of a request shows besides its messages: the moves that say something
+# to the other side (a question, an answer, a refusal, the information sent back).
+CONVERSATION_ACTIONS = frozenset({
+    Action.SEND.value, Action.APPROVE.value, Action.ACKNOWLEDGE.value,
+    Action.REQUEST_INFORMATION.value, Action.RESEND.value, Action.RESTRICT.value,
+    Action.ANSWER.value, Action.DECLINE.value, Action.WITHDRAW.value, Action.ACCEPT.value,
+})
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    when: datetime
+    author: User | None
+    agency: Agency | None
+    action: str | None  # None for a message
+    text: str
+    from_requester: bool
+
+
+def conversation(trace: TraceRequest) -> list[ThreadEntry]:
+    """The request's messages and the moves that speak to the other side, in the order
+    they happened, as one thread."""
+    entries = [ThreadEntry(message.created_at, message.author, message.agency, None, message.body,
+                           message.agency_id == trace.requesting_agency_id) for message in trace.messages]
+    entries += [ThreadEntry(event.occurred_at, event.user, event.agency, event.action, event.note or "",
+                            event.agency_id == trace.requesting_agency_id)
+                for event in trace.events if event.action in CONVERSATION_ACTIONS]
+    return sorted(entries, key=lambda entry: entry.when)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What the request waits for, from whom, and by when (None: no deadline runs)."""
+
+    what: str  # acknowledgement, answer, information, acceptance, approval, sending
+    country_code: str
+    due: datetime | None
+    paused_days: int | None = None  # days of the answer's deadline kept while information is asked
+
+
+def waiting_for(trace: TraceRequest, now: datetime | None = None) -> Waiting | None:
+    """What the request is waiting for now; None once it is finished."""
+    now = now or utcnow()
+    requested, requesting = trace.requested_country_code, trace.requesting_country_code
+    if trace.status == Status.SENT:
+        return Waiting("acknowledgement", requested, trace.acknowledge_due)
+    if trace.status in (Status.ACKNOWLEDGED, Status.RESTRICTED):
+        return Waiting("answer", requested, trace.answer_due)
+    if trace.status == Status.INFO_REQUESTED:
+        asked_at = _last_information_request(trace)
+        left = None
+        if trace.answer_due is not None and asked_at is not None:
+            left = max(round((_aware(trace.answer_due) - _aware(asked_at)).total_seconds() / 86400), 0)
+        return Waiting("information", requesting, None, left)
+    if trace.status == Status.ANSWERED:
+        return Waiting("acceptance", requesting, None)
+    if trace.status == Status.AWAITING_APPROVAL:
+        return Waiting("approval", requesting, None)
+    if trace.status == Status.DRAFT:
+        return Waiting("sending", requesting, None)
+    return None
 
 
 def restrict(actor: User, trace: TraceRequest, reason: str, note: str = "") -> TraceRequest:

@@ -201,11 +201,13 @@ def new():
                 service.send(current_user, trace)
         except DomainError as error:
             db.session.rollback()
-            target = getattr(form, error.field or "", None)
-            if target is not None and hasattr(target, "errors") and error.field != "weapon_ids":
-                target.errors = list(target.errors) + [str(error.message)]
-            else:
-                flash(str(error.message), "error")
+            for name, messages in errors_by_field(error).items():
+                target = getattr(form, name or "", None)
+                if target is not None and hasattr(target, "errors") and name != "weapon_ids":
+                    target.errors = list(target.errors) + messages
+                else:
+                    for message in messages:
+                        flash(message, "error")
             weapons = [w for w in (get_visible(current_user, Weapon, v) for v in weapon_ids) if w]
             return render_template("tracing/new.html", form=form, weapons=weapons), 400
         if trace.status == Status.SENT:
@@ -258,14 +260,16 @@ def _show(trace: TraceRequest, posted_action: str | None = None, posted: dict | 
     for name, messages in errors.items():
         target = f"{name}-{posted_action}" if name in ("reason", "note") else name
         for message in messages:
-            problems.append((target or "actions", MOVE_FIELDS.get(name, ""), message))
+            label = MOVE_FIELDS.get(name) or service.REQUIRED_TO_SEND.get(name, "")
+            problems.append((target or "actions", label, message))
     return render_template(
         "tracing/show.html", trace=trace, moves=service.moves_for(current_user, trace),
         side=service.side_of(current_user, trace), can_write=service.can_write(current_user, trace),
         message_form=MessageForm(), attachment_form=AttachmentForm(), content_form=content_form,
         reasons=reason_choices(), outcomes=outcome_choices(), countries=_countries(), now=utcnow(),
         Action=Action, posted_action=posted_action, posted=posted or {}, errors=errors,
-        problems=problems, country_list=country_choices()), status
+        problems=problems, country_list=country_choices(), thread=service.conversation(trace),
+        waiting=service.waiting_for(trace), event_labels=EVENT_LABELS), status
 
 
 @blueprint.route("/<int:trace_id>/content", methods=["POST"])
@@ -305,9 +309,33 @@ def move(trace_id: int, action: str):
         # The page comes back with everything typed and every error next to its field.
         trace = get_visible_or_404(current_user, TraceRequest, trace_id)
         return _show(trace, action, request.form.to_dict(), error, 400)
-    flash(_("Trace request %(reference)s: %(status)s.", reference=trace.reference,
-            status=trace.status.label), "success")
+    flash(_confirmation(trace, Action(action)), "success")
     return redirect(url_for("tracing.show", trace_id=trace_id))
+
+
+# What each move did, in the words of the one who made it.
+DONE = {
+    Action.SEND: _l("Trace request %(reference)s sent to %(state)s."),
+    Action.APPROVE: _l("Trace request %(reference)s approved and sent to %(state)s."),
+    Action.SEND_BACK: _l("Trace request %(reference)s sent back to its author as a draft."),
+    Action.ACKNOWLEDGE: _l("Receipt of %(reference)s acknowledged: %(state)s is told."),
+    Action.REQUEST_INFORMATION: _l("Your question on %(reference)s was sent to %(state)s; the "
+                                   "answer's deadline waits until the information comes."),
+    Action.RESEND: _l("The information asked for was sent to %(state)s with %(reference)s; the "
+                      "answer's deadline runs again."),
+    Action.RESTRICT: _l("The answer to %(reference)s is delayed or restricted; %(state)s is told why."),
+    Action.ANSWER: _l("Your answer to %(reference)s was sent to %(state)s."),
+    Action.DECLINE: _l("Trace request %(reference)s declined; %(state)s is told why."),
+    Action.WITHDRAW: _l("Trace request %(reference)s withdrawn; %(state)s is told."),
+    Action.ACCEPT: _l("Answer to %(reference)s accepted: the request is closed."),
+}
+
+
+def _confirmation(trace: TraceRequest, action: Action) -> str:
+    mine = service.side_of(current_user, trace)
+    other = trace.requesting_country_code if mine == Side.REQUESTED else trace.requested_country_code
+    country = db.session.get(Country, other)
+    return str(DONE[action]) % {"reference": trace.reference, "state": country.name if country else other}
 
 
 @blueprint.route("/<int:trace_id>/messages", methods=["POST"])

@@ -20,7 +20,8 @@ def test_niger_traces_a_seized_weapon_with_mali_from_sending_to_closing(open_bro
     niger.fill("Why the weapon is considered illicit", "Held without a licence at a checkpoint.")
     niger.fill("Information sought", "Last legal holder and date of import.")
     niger.press("Save and send")
-    # One part missing: the request is not sent, and nothing typed is lost.
+    # One part missing: the request is not sent, the part is named, nothing typed is lost.
+    expect(page.locator("#error-summary")).to_contain_text(niger.t("Circumstances of recovery"))
     expect(page.get_by_label(niger.t("Information sought"), exact=True)).to_have_value(
         "Last legal holder and date of import.")
     niger.fill("Circumstances of recovery", "Seized at the Gaya checkpoint.")
@@ -35,11 +36,22 @@ def test_niger_traces_a_seized_weapon_with_mali_from_sending_to_closing(open_bro
     mali.page.get_by_role("link", name=trace_reference).click()
     trace_move(mali, "Acknowledge receipt")
     trace_move(mali, "Ask for information", note="Send the photo of the importer marking.")
-    expect(mali.page.locator("#history")).to_contain_text(
-        "Send the photo of the importer marking.")
+    # The question is in the conversation; the deadline waits for the information.
+    expect(mali.page.locator("#thread")).to_contain_text("Send the photo of the importer marking.")
+    expect(mali.page.locator(".waiting")).to_contain_text(
+        mali.tn("The answer's deadline is paused: %(num)d day will be left when the information comes.",
+                "The answer's deadline is paused: %(num)d days will be left when the information comes.",
+                30))
 
     niger.page.reload()
+    expect(niger.page.locator("#thread")).to_contain_text("Send the photo of the importer marking.")
     trace_move(niger, "Send again with the information", note="The marking reads ML-2019.")
+    expect(niger.page.locator(".flash-success")).to_contain_text(
+        niger.t("The information asked for was sent to %(state)s with %(reference)s; the "
+                "answer's deadline runs again.")[:12])
+    thread = niger.page.locator("#thread li")
+    expect(thread.last).to_contain_text("The marking reads ML-2019.")
+    expect(thread.nth(thread.count() - 2)).to_contain_text("Send the photo of the importer marking.")
 
     mali.page.reload()
     # A country that does not exist: the answer comes back with everything typed.

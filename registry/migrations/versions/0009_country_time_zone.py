@@ -1,0 +1,25 @@
+"""each state reads times in its own time zone (Africa/Bamako...)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-04 03:40:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('country') as batch:
+        batch.add_column(sa.Column('time_zone', sa.String(length=64), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('country') as batch:
+        batch.drop_column('time_zone')
