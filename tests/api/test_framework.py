@@ -187,4 +187,4 @@ def test_a_read_only_token_is_made_on_the_account_page(world, login_as):
     token = db.session.scalar(select(ApiToken).where(ApiToken.name == "lecture"))
     assert token.scope_list == ["read"]
     page = actions.client.get("/account").get_data(as_text=True)
-    assert "lecture seule" in page and token.expires_at.strftime("%Y-%m-%d") in page
+    assert "lecture seule" in page and token.expires_at.strftime("%d/%m/%Y") in page
