@@ -91,7 +91,8 @@ class Spreadsheet:
             return _read_csv(self)
         name = name if name is not None else self.sheet_names[0]
         if name not in self.sheet_names:
-            raise ImportRefused(_l("The workbook has no sheet named “%(name)s”.", name=name))
+            raise ImportRefused(_l("The workbook has no sheet named “%(name)s”; its sheets: %(names)s.",
+                                   name=name, names=", ".join(self.sheet_names)))
         return _read_calamine(self, name)
 
 

@@ -161,11 +161,15 @@ def _analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name
     if sheet.truncated:
         raise ImportRefused(_l("The sheet has more than %(limit)d rows: split it into several files.",
                                limit=spreadsheet.max_rows))
+    if not sheet.rows:
+        raise _empty_sheet(spreadsheet, sheet_name)
     if header_row:
         cells = sheet.rows[header_row - 1] if header_row <= len(sheet.rows) else []
         header = HeaderMatch(header_row, {}, ["" if cell is None else str(cell) for cell in cells])
     else:
         header = find_header(sheet)
+    if not any(sheet.rows[header.row:]):
+        raise _empty_sheet(spreadsheet, sheet_name)
     if mapping is None:
         mapping = apply_mapping(header.titles, saved_mapping) or header.mapping
     mapping = {int(index): name for index, name in mapping.items() if name in FIELDS}
@@ -177,6 +181,30 @@ def _analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name
     results = analyser.analyse(sheet, existing_keys=_existing_keys(country_code))
     _mark_rows_recorded_before(results, country_code)
     return Analysis(spreadsheet, sheet_name, header, mapping, results)
+
+
+def _empty_sheet(spreadsheet: Spreadsheet, sheet_name: str) -> ImportRefused:
+    """The error of a sheet with no row to import, naming the workbook's other sheets."""
+    others = [name for name in spreadsheet.sheet_names if name != sheet_name]
+    if not others:
+        return ImportRefused(_l("The sheet “%(name)s” holds no row to import.", name=sheet_name))
+    return ImportRefused(_l("The sheet “%(name)s” holds no row to import. Choose one of the workbook's other "
+                            "sheets: %(others)s.", name=sheet_name,
+                            others=", ".join(others)))
+
+
+def sheets_with_rows(spreadsheet: Spreadsheet) -> list[str]:
+    """The sheets of a workbook that hold rows below a header, in the workbook's order."""
+    names = []
+    for name in spreadsheet.sheet_names:
+        sheet = spreadsheet.read_sheet(name)
+        try:
+            header = find_header(sheet)
+        except ImportRefused:
+            continue
+        if any(sheet.rows[header.row:]):
+            names.append(name)
+    return names
 
 
 def _row_text(cells: list) -> str:
@@ -291,7 +319,8 @@ def choose_sheet_and_mapping(actor: User, import_: Import, sheet_name: str | Non
         raise DomainError(_l("This import can no longer be changed."))
     if sheet_name is not None:
         if sheet_name not in import_.sheet_names:
-            raise DomainError(_l("The workbook has no sheet named “%(name)s”.", name=sheet_name))
+            raise DomainError(_l("The workbook has no sheet named “%(name)s”; its sheets: %(names)s.",
+                                 name=sheet_name, names=", ".join(import_.sheet_names)))
         if sheet_name != import_.sheet_name:
             import_.header_row, import_.column_mapping, import_.titles = None, None, None
         import_.sheet_name = sheet_name
@@ -448,9 +477,16 @@ REVIEW_FIELDS = {"make": "raw_make", "model": "raw_model", "calibre": "raw_calib
 # Fields read, not identified: the sheet's field -> (row value, messages a good value ends).
 READ_FIELDS = {"event_date": ("event_date", {"date_unreadable", "date_future", "date_old"}),
                "status": ("status", {"status_unknown"}),
-               "manufacture_country": ("manufacture_country_code", {"country_unknown"})}
-# The fields the review's Fix form offers, in its order.
-CORRECTABLE_FIELDS = (*REVIEW_FIELDS, *READ_FIELDS)
+               **{name: (column, {"country_unknown"}) for name, column in COUNTRY_COLUMNS.items()}}
+# Fields kept as typed: the sheet's field -> (row value, its length).
+PLAIN_FIELDS = {name: TEXT_COLUMNS[name] for name in TEXT_COLUMNS if name not in REVIEW_FIELDS}
+# The fields the review's Fix form offers, in its order: every field a row's record takes.
+CORRECTABLE_FIELDS = tuple(name for name in FIELDS if name in REVIEW_FIELDS or name in READ_FIELDS
+                           or name in PLAIN_FIELDS)
+# An identified field -> the fields identified again when it is corrected (a model is
+# looked for among the new make's models); the others keep what they were.
+DEPENDENT_FIELDS = {"make": ("make", "model"), "model": ("model",), "calibre": ("calibre",), "type": ("type",)}
+IDENTIFIED_FIELDS = ("make", "model", "calibre", "type")
 # Messages that make a row invalid (it cannot be accepted until they are gone), and those
 # that leave it for review.
 INVALIDATING = {"date_future", "date_old", "nothing", "no_name", "no_weapon"}
@@ -506,49 +542,28 @@ def _read_field(import_: Import, field: str, text: str | None):
     return code
 
 
-def _correct_read_field(actor: User, import_: Import, row: ImportRow, field: str, value: str | None) -> ImportRow:
-    key, ended = READ_FIELDS[field]
-    text = (value or "").strip()[:200] or None
+def _corrected_value(import_: Import, row: ImportRow, field: str, text: str | None) -> tuple[dict, set]:
+    """The row's values with `field` set to what `text` says, and the message keys the
+    correction ends; DomainError (nothing changed) when the text cannot be read."""
     values = dict(row.values)
-    read = _read_field(import_, field, text)
-    if read is None:
-        values.pop(key, None)
-        if field == "status":
-            values["status"] = "seized"
+    ended: set = set()
+    if field in READ_FIELDS:
+        key, ended = READ_FIELDS[field]
+        read = _read_field(import_, field, text)
+        if read is None:
+            values.pop(key, None)
+            if field == "status":
+                values["status"] = "seized"
+        else:
+            values[key] = read
+    elif field in PLAIN_FIELDS:
+        key, length = PLAIN_FIELDS[field]
+        if text is None:
+            values.pop(key, None)
+        else:
+            values[key] = text[:length]
+        ended = {"cut", "formula"}
     else:
-        values[key] = read
-    row.values = values
-    row.corrected = True
-    row.messages = [item for item in row.messages if item.get("key") not in ended]
-    _settle(row)
-    _back_to_review(import_)
-    refresh_counts(import_)
-    record("import.correct", "import_row", row.id, {"field": field, "value": value}, user=actor)
-    return row
-
-
-def correct_row(actor: User, import_: Import, row: ImportRow, field: str, value: str | None = None,
-                target_id: int | None = None) -> ImportRow:
-    """Fix a field of a row, typed or picked among the suggestions, and identify it again.
-
-    A picked suggestion (a reference id) is confirmed to the reference engine, which
-    learns the raw spelling as an alias for the agency's country."""
-    _reviewable(actor, import_)
-    if row.import_id != import_.id or row.weapon_id is not None:
-        raise DomainError(_l("This row cannot be changed."))
-    if field in READ_FIELDS and target_id is None:
-        return _correct_read_field(actor, import_, row, field, value)
-    if field not in REVIEW_FIELDS:
-        raise DomainError(_l("Unknown field: %(name)s.", name=field))
-    values = dict(row.values)
-    identification = dict(row.identification or {})
-    raw_before = values.get(REVIEW_FIELDS[field])
-    if target_id is not None:
-        if field == "serial":
-            raise DomainError(_l("Unknown field: %(name)s.", name=field))
-        _learn_alias(actor, field, raw_before, target_id)
-    else:
-        text = (value or "").strip()[:200] or None
         values[REVIEW_FIELDS[field]] = text
         if field == "serial":
             from registry.weapons.serials import SerialState, detect_serial_state, serial_key
@@ -556,16 +571,103 @@ def correct_row(actor: User, import_: Import, row: ImportRow, field: str, value:
             state = detect_serial_state(text)
             values["serial_state"] = state.value
             values["serial_key"] = serial_key(text) if state is SerialState.READABLE else None
+    return values, ended
+
+
+def _ends(item: dict, ended: set, import_: Import, row: ImportRow, field: str) -> bool:
+    """Whether a message is ended by correcting `field`: a country's, a cut cell's or a
+    formula's message names its own value or column, so that correcting one column leaves
+    the others' messages."""
+    if item.get("key") not in ended:
+        return False
+    params = item.get("params") or {}
+    if "column" in params:
+        return params["column"] in _titles_of(import_, field)
+    if field in COUNTRY_COLUMNS:
+        cells = row.cells or []
+        indexes = [index for index, name in import_.mapping.items() if name == field]
+        written = {str(cells[index]).strip()[:60] for index in indexes if index < len(cells) and cells[index] is not None}
+        return params.get("value") in written
+    return True
+
+
+def _titles_of(import_: Import, field: str) -> set[str]:
+    titles = import_.titles or []
+    return {(titles[index] if index < len(titles) and titles[index] else f"#{index + 1}")
+            for index, name in import_.mapping.items() if name == field}
+
+
+def _reidentified(import_: Import, values: dict, before: dict, field: str) -> dict:
+    """The identification after `field` was corrected: the fields that depend on it read
+    again from the row's values; the others kept (confirmed picks too), unless they were
+    not identified and now are. A make typed that the reference table does not know is
+    refused, the row left as it was."""
     from registry.reference.engine import get_identifier
 
     found = get_identifier(import_.country_code).identify(
-        values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"), values.get("raw_type"))
-    identification = found.to_dict()
-    if target_id is not None and identification.get(f"{field}_id") != target_id:
+        values.get("raw_make"), values.get("raw_model"), values.get("raw_calibre"), values.get("raw_type")).to_dict()
+    if field == "make" and values.get("raw_make") and found.get("make_id") is None:
+        names = [item["value"] for item in found.get("suggestions") or [] if item.get("field") == "make"][:3]
+        if names:
+            raise DomainError(_l("The make “%(value)s” is not in the reference table (did you mean %(names)s?): "
+                                 "the row was not changed.", value=values["raw_make"][:60],
+                                 names=", ".join(names)))
+        raise DomainError(_l("The make “%(value)s” is not in the reference table: the row was not changed. "
+                             "Check its spelling, or accept the row as it is.", value=values["raw_make"][:60]))
+    if not before:
+        return found
+    merged = {**before, "confidence": dict(before.get("confidence") or {}), "methods": dict(before.get("methods") or {})}
+    retaken = set(DEPENDENT_FIELDS[field])
+    if field == "model" and before.get("make_id") is None:
+        retaken.add("make")  # a make read from the model typed
+    for name in IDENTIFIED_FIELDS:
+        if name in retaken or (before.get(f"{name}_id") is None and found.get(f"{name}_id") is not None):
+            merged[name], merged[f"{name}_id"] = found.get(name), found.get(f"{name}_id")
+            merged["confidence"][name] = (found.get("confidence") or {}).get(name, 0.0)
+            merged["methods"][name] = (found.get("methods") or {}).get(name, "none")
+    merged["suggestions"] = [item for item in found.get("suggestions") or []
+                             if merged.get(f"{item.get('field')}_id") is None or item.get("field") in retaken]
+    raw = {"make": values.get("raw_make"), "model": values.get("raw_model"), "calibre": values.get("raw_calibre"),
+           "type": values.get("raw_type")}
+    merged["needs_review"] = any(raw[name] and (merged.get(f"{name}_id") is None
+                                                or merged["confidence"].get(name, 0.0) < 0.9)
+                                 for name in IDENTIFIED_FIELDS)
+    merged["method"] = found.get("method") if retaken & {"make", "model"} else before.get("method", "none")
+    return merged
+
+
+def correct_row(actor: User, import_: Import, row: ImportRow, field: str, value: str | None = None,
+                target_id: int | None = None) -> ImportRow:
+    """Fix one field of a row, typed or picked among the suggestions.
+
+    Any field the record takes may be corrected. Correcting the make, model, calibre or
+    type identifies again what depends on it (a make's models) and keeps the rest; the
+    other fields change nothing of the identification. A picked suggestion (a reference
+    id) is confirmed to the reference engine, which learns the raw spelling as an alias
+    for the agency's country. Bad input (an unknown make, a date not understood) raises
+    DomainError and changes nothing."""
+    _reviewable(actor, import_)
+    if row.import_id != import_.id or row.weapon_id is not None:
+        raise DomainError(_l("This row cannot be changed."))
+    if field not in CORRECTABLE_FIELDS or (target_id is not None and field not in IDENTIFIED_FIELDS):
+        raise DomainError(_l("Unknown field: %(name)s.", name=field))
+    identification = dict(row.identification or {})
+    ended: set = set()
+    if target_id is not None:
+        values = dict(row.values)
+        _learn_alias(actor, field, values.get(REVIEW_FIELDS[field]), target_id)
+        if not identification:
+            identification = _reidentified(import_, values, {}, field)
         _force(identification, field, target_id)
+    else:
+        text = (value or "").strip()[:MAX_CELL_CHARACTERS] or None
+        values, ended = _corrected_value(import_, row, field, text)
+        if field in IDENTIFIED_FIELDS:
+            identification = _reidentified(import_, values, identification, field)
     row.values = values
-    row.identification = identification
+    row.identification = identification or row.identification
     row.corrected = True
+    row.messages = [item for item in row.messages if not _ends(item, ended, import_, row, field)]
     _settle(row)
     _back_to_review(import_)
     refresh_counts(import_)

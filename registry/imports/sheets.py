@@ -52,8 +52,9 @@ def result_workbook(import_: Import) -> bytes:
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    labels = status_labels()
+    labels = {**status_labels(), "recorded": _("Recorded")}
     type_names = weapon_type_names()
+    fields = _value_keys(import_.mapping)
     # A row keeps what the analysis found in English: the sheet names it in the reader's language.
     field_labels = {"make": FIELDS["make"], "model": FIELDS["model"], "calibre": FIELDS["calibre"],
                     "type": FIELDS["type"]}
@@ -68,9 +69,12 @@ def result_workbook(import_: Import) -> bytes:
             found = row.identification or {}
             confidence = found.get("confidence") or {}
             cells = list(row.cells or []) + [None] * max(0, len(titles) - len(row.cells or []))
+            if row.corrected:
+                cells = _final_cells(cells, row.values or {}, fields)
+            recorded = row.weapon_reference is not None
             sheet.append([_cell(sheet, value) for value in [
                 row.row_number, *cells[:max(len(titles), len(row.cells or []))],
-                labels.get(row.status, row.status), found.get("make"), found.get("model"),
+                labels["recorded"] if recorded else labels.get(row.status, row.status), found.get("make"), found.get("model"),
                 found.get("calibre"), type_names.get(found.get("type_id")) or found.get("type"),
                 ", ".join(f"{field_labels.get(name, name)} {value * 100:.0f} %"
                           for name, value in confidence.items() if value) or None,
@@ -80,6 +84,31 @@ def result_workbook(import_: Import) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _value_keys(mapping: dict[int, str]) -> dict[int, str]:
+    """Column index -> the key of the row's values its field fills."""
+    from registry.imports.rows import COUNTRY_COLUMNS, TEXT_COLUMNS
+
+    keys = {**{name: column for name, (column, _length) in TEXT_COLUMNS.items()}, **COUNTRY_COLUMNS,
+            "event_date": "event_date", "status": "status"}
+    return {index: keys[name] for index, name in mapping.items() if name in keys}
+
+
+def _final_cells(cells: list, values: dict, fields: dict[int, str]) -> list:
+    """A corrected row's cells as the review left them: each imported column shows the
+    row's final value (its record's), the others what the sheet said."""
+    from registry.weapons.models import WeaponStatus
+
+    final = list(cells)
+    for index, key in fields.items():
+        if index >= len(final):
+            continue
+        value = values.get(key)
+        if key == "status" and value in WeaponStatus._value2member_map_:
+            value = str(WeaponStatus(value).label)
+        final[index] = value
+    return final
 
 
 TEMPLATE_COLUMNS = {

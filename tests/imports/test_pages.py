@@ -68,6 +68,10 @@ def test_upload_review_commit_and_download_the_result(app, world, reference, cli
     by_number = {row[0]: dict(zip(header, row, strict=False)) for row in rows[1:]}
     assert by_number[5]["Fiche créée"].startswith("ML-")
     assert by_number[8]["Marque identifiée"] == "Beretta"
+    # After the commit: each row's final values, its record and "recorded".
+    assert (by_number[8]["Marque"], by_number[8]["Modèle"]) == ("Beretta", "92")
+    assert by_number[8]["Statut de l'import"] == "Enregistrée" and by_number[8]["Fiche créée"].startswith("ML-")
+    assert by_number[5]["Statut de l'import"] == "Enregistrée" and by_number[5]["Marque"] == "Kalachnikov"
     assert by_number[11]["Statut de l'import"] == "Ignorée"
     # What was identified is named in the reader's language, like the review page.
     assert by_number[5]["Type identifié"] == "Fusil d'assaut" and by_number[6]["Type identifié"] == "Pistolet"
