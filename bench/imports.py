@@ -6,6 +6,10 @@ SQLite and (with --postgres URL) PostgreSQL, and the peak memory.
     .venv/bin/python bench/imports.py [--rows 100000] [--postgres postgresql+psycopg://...]
 
 Targets: analyse <= 2 x calamine parse; commit <= 3 x calamine parse; peak memory <= 300 MB.
+A second sheet, where most rows are spelled as no other row (typing errors on makes, models
+and calibres of a second reference table, loaded over the starter table), is analysed
+through `flask imports analyse --report` and the web import's analysis: <= 3 x its calamine
+parse, peak memory <= 300 MB.
 Each database's import runs in its own process (as an RQ worker runs each job), whose
 peak memory is printed.
 The parse, the analysis and the commit are timed REPEAT times (BENCH_REPEAT, default 3)
@@ -71,6 +75,61 @@ def generate(path: Path, rows: int) -> None:
             sheet.append([])
     sheet.append(["TOTAL", None, None, None, None, None, None, None, None, None, None, f"{rows} armes"])
     book.save(path)
+
+
+def generate_distinct(path: Path, rows: int) -> float:
+    """A sheet where most rows are spelled as no other row of the file: weapons of the
+    second reference table (tests/reference/commission.py), each with one to three hand
+    typing errors (letters swapped, dropped, doubled, neighbour keys, accents, spaces, case)
+    on its make, its model and its calibre, makes and models run together or swapped.
+    Answers the share of rows whose (make, model, calibre) is found nowhere else."""
+    from collections import Counter
+
+    from openpyxl import Workbook
+
+    from tests.reference import commission
+
+    randomness = random.Random(19)
+    entries = [row for row in commission.table_rows() if row["modèle"]]
+    split = commission._split
+    spellings = []
+    for _number in range(rows):
+        entry = randomness.choice(entries)
+        make = randomness.choice([entry["marque"], *split(entry["alias marque"])])
+        model = randomness.choice([entry["modèle"], *split(entry["alias modèle"])])
+        calibres = split(entry["calibre"])
+        calibre = randomness.choice(calibres) if calibres else None
+        for _error in range(randomness.choice((1, 2, 2, 3))):
+            make = randomness.choice(commission.ERRORS)(randomness, make)
+        for _error in range(randomness.choice((1, 2, 2, 3))):
+            model = randomness.choice(commission.ERRORS)(randomness, model)
+        if calibre and randomness.random() < 0.7:
+            calibre = randomness.choice(commission.ERRORS)(randomness, calibre)
+        shape = randomness.random()
+        if shape < 0.08:
+            make, model = f"{make} {model}", None
+        elif shape < 0.14:
+            make, model = None, f"{make} {model}"
+        elif shape < 0.18:
+            make, model = f"{make}{model}", None
+        elif shape < 0.24:
+            make, model = model, make
+        spellings.append((make, model, calibre))
+    counts = Counter(spellings)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Saisies")
+    sheet.append(["COMMISSION NATIONALE DE LUTTE CONTRE LA PROLIFERATION DES ARMES LEGERES"])
+    sheet.append([])
+    sheet.append(HEADER)
+    start = date(2019, 1, 1)
+    for number, (make, model, calibre) in enumerate(spellings, start=1):
+        day = start + timedelta(days=randomness.randrange(1800))
+        serial = f"{randomness.choice('ABCKMZ')}{randomness.randrange(10**7):07d}"
+        sheet.append([number, make, model, serial, calibre, None, ("Russie", "Chine", "Belgique", None)[number % 4],
+                      day.strftime("%d/%m/%Y"), PLACES[number % len(PLACES)], f"PV {number // 7}/2024",
+                      STATUSES[number % len(STATUSES)], None])
+    book.save(path)
+    return sum(1 for spelling in spellings if counts[spelling] == 1) / len(spellings)
 
 
 def peak_mb() -> float:
@@ -175,6 +234,75 @@ def database_run(label: str, url: str, path: Path, calamine_seconds: float) -> d
     return results
 
 
+def distinct_run(url: str, path: Path, report: Path) -> None:
+    """The sheet spelled differently on most rows, against the starter table with the
+    second reference table loaded over it: `flask imports analyse --report` end to end,
+    and the web import's analysis (analyse and store the rows for review), each with a bare
+    calamine parse timed just before it."""
+    from flask_migrate import upgrade
+
+    from registry import create_app
+    from registry.auth.countries import load_countries
+    from registry.auth.models import AgencyKind, Country
+    from registry.auth.roles import Role
+    from registry.auth.service import create_agency, create_user
+    from registry.extensions import db
+    from registry.imports import service
+    from registry.reference.cli import STARTER_TABLE
+    from registry.reference.service import load_reference_file
+    from tests.reference import commission
+
+    results: dict = {}
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
+                      "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="bench-uploads-"),
+                      "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+    print("SQLite, the sheet spelled differently on most rows:", flush=True)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        load_countries()
+        load_reference_file(None, STARTER_TABLE, "starter.xlsx")
+        second = commission.write_workbook(Path(tempfile.mkdtemp(prefix="bench-table-")) / "second.xlsx")
+        load_reference_file(None, second, "second.xlsx")
+        suffix = uuid.uuid4().hex[:6].upper()
+        agency = create_agency(None, code=f"ML-BENCH-{suffix}", name="Bench", kind=AgencyKind.POLICE,
+                               country=db.session.get(Country, "ML"))
+        officer = create_user(None, email=f"bench-{suffix}@example.org", name="Bench", agency=agency,
+                              role=Role.OFFICER, password="Correct-Horse-42")
+        db.session.commit()
+        runner = app.test_cli_runner()
+
+        def command():
+            from registry.reference.engine import forget_identifiers
+
+            forget_identifiers()  # every spelling new to the engine, as in a fresh worker
+            outcome = runner.invoke(args=["imports", "analyse", str(path), "--agency", agency.code,
+                                          "--report", str(report)])
+            if outcome.exit_code != 0:
+                raise SystemExit(outcome.output)
+            return outcome.output.strip()
+
+        label = "flask imports analyse --report"
+        print(f"    {timed(label, command, results, repeat=REPEAT, floor=path)}")
+        import_ = service.upload_import(officer, path, path.name, agency=agency)
+        db.session.commit()
+
+        def web_analysis():
+            from registry.reference.engine import forget_identifiers
+
+            forget_identifiers()
+            service.analyse_import(officer, import_)
+            db.session.commit()
+
+        web = "web import's analysis (+ store rows)"
+        timed(web, web_analysis, results, floor=path)
+        print(f"    counts: {import_.counts}")
+        for name in (label, web):
+            print(f"    {name} / calamine parse = {results[name] / results['floor ' + name]:.2f} "
+                  f"(target <= 3; floor {results['floor ' + name]:.2f} s)")
+        db.session.remove()
+        db.engine.dispose()
+
+
 def undo_commit(import_) -> None:
     """Take a committed import back to its review, its records deleted, so that the commit
     can be timed again on the same rows (untimed). The bench's database holds nothing else."""
@@ -245,6 +373,14 @@ def main() -> None:
     print(f"    rows read: {rows}  [peak of this process {peak_mb():.0f} MB]")
     floor = results["bare python-calamine parse (floor)"]
     in_own_process(openpyxl_run, path)
+    distinct = work / f"saisies-distinct-{arguments.rows}.xlsx"
+    begin = time.perf_counter()
+    share = generate_distinct(distinct, arguments.rows)
+    print(f"generated {distinct} ({distinct.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - begin:.1f} s: "
+          f"{share:.1%} of its rows spelled as no other row")
+    distinct_peak = in_own_process(distinct_run, f"sqlite:///{work / 'distinct.sqlite'}", distinct,
+                                   work / "distinct-report.json")
+    print(f"peak memory of the analysis of that sheet: {distinct_peak:.0f} MB (target <= 300 MB)")
     peaks = [in_own_process(database_run, "SQLite", f"sqlite:///{work / 'bench.sqlite'}", path, floor)]
     if arguments.postgres:
         with scratch_postgres(arguments.postgres, prefix="registry_bench") as url:

@@ -1,6 +1,7 @@
 """`flask imports ...`: analyse a spreadsheet into a JSON report, or run a whole import."""
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -92,11 +93,14 @@ def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str |
                              for item in reports]}
     else:
         report = reports[0]
-    text = json.dumps(report, ensure_ascii=False, indent=1, default=str)
+    # Written as it is encoded: the report of a large sheet, made whole in memory as one
+    # text, would weigh several times the sheet.
     if report_path is None:
-        click.echo(text)
+        json.dump(report, sys.stdout, ensure_ascii=False, indent=1, default=str)
+        click.echo()
         return
-    report_path.write_text(text, encoding="utf-8")
+    with open(report_path, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, ensure_ascii=False, indent=1, default=str)
     lines = []
     for item in reports:
         counts = ", ".join(f"{name}: {number}" for name, number in item["counts"].items())

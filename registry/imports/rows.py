@@ -7,6 +7,7 @@ records are looked up for all the file's serials in a few queries.
 """
 
 import re
+import threading
 import unicodedata
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -338,6 +339,7 @@ _TOTAL = re.compile(r"^\s*(sous[\s-]*)?(total|totaux|totals|subtotal|sub[\s-]tot
 
 
 _NO_IDENTIFICATION: dict = {}
+BATCH_FROM = 1000  # distinct spellings from which a sheet's are identified in one batch
 # Cells that stand for "not known" rather than name anything.
 PLACEHOLDERS = frozenset({"inconnu", "inconnue", "unknown", "nd", "n d", "na", "n a", "neant", "aucun",
                           "aucune", "none", "nil", "ras", "x", "xx", "xxx"})
@@ -408,6 +410,31 @@ def _clean_lines(length: int, serials: bool = False) -> re.Pattern:
         return re.compile(rf"^(?:((?=[^\n]*[0-9])[A-Za-z0-9./\-_](?:[A-Za-z0-9 ./\-_]{{0,{length - 2}}}"
                           rf"[A-Za-z0-9./\-_])?)|.*)$", re.MULTILINE)
     return re.compile(rf"^(?:([!-<>-~](?:[ -~]{{0,{length - 2}}}[!-~])?)|.*)$", re.MULTILINE)
+
+
+class _Interned:
+    """The parts that tens of thousands of identifications repeat (their confidences,
+    methods and suggestions) kept once: a sheet where most rows are spelled differently
+    holds one identification a row. Nothing changes an analysis's identifications in place."""
+
+    def __init__(self):
+        self.parts: dict = {}
+
+    def _same(self, value: dict) -> dict:
+        return self.parts.setdefault(tuple(value.items()), value)
+
+    def identification(self, found: dict) -> dict:
+        found["confidence"] = self._same(found["confidence"])
+        found["methods"] = self._same(found["methods"])
+        suggestions = found["suggestions"]
+        if suggestions:
+            found["suggestions"] = [self._same(item) for item in suggestions]
+        else:
+            found["suggestions"] = _NO_SUGGESTIONS
+        return found
+
+
+_NO_SUGGESTIONS: list = []
 
 
 class RowAnalyser:
@@ -547,13 +574,15 @@ class RowAnalyser:
             keys.append("status")
             converted_columns.append(["seized"] * count)
         serial_rows = self.serial_rows or [self._serial_state(None)] * count
-        spellings = zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
-                        by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True)
+        spellings = list(zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
+                             by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True))
         keyed = self.keyed
         append = results.append
         identifications = self.identifications
         identifying = self.identifier is not None
         names: dict[tuple, bool] = {}  # spelling -> whether it names a weapon
+        if identifying:
+            self._identify_all(spellings, slow, names)
         for offset, cells, plain, serial, spelling in zip(
                 range(count), data, zip(*converted_columns, strict=True), serial_rows, spellings, strict=True):
             if not slow[offset]:  # (a cell of a slow row may be _SLOW)
@@ -578,6 +607,29 @@ class RowAnalyser:
             append(result)
             if serial[1]:
                 keyed.append((result, serial[1], spelling[0]))
+
+    def _identify_all(self, spellings: list[tuple], slow: bytearray, names: dict) -> None:
+        """The distinct spellings of the rows read plainly, identified in one batch: the
+        engine shares a large one among the machine's cores (a sheet where most rows are
+        spelled differently holds tens of thousands)."""
+        identify_many = getattr(self.identifier, "identify_many", None)
+        if identify_many is None:
+            return
+        distinct = set(spelling for spelling, flagged in zip(spellings, slow, strict=True) if not flagged)
+        distinct.difference_update(self.identifications)
+        for spelling in distinct:
+            names[spelling] = unnamed_message(spelling, True) is None
+        todo = [spelling for spelling in distinct if names[spelling]]
+        if len(todo) < BATCH_FROM:
+            return  # a few: identified one by one as the rows are read, from the engine's cache
+        # Forked processes are safe only from a process of one thread (a command, an RQ work
+        # horse): a lock another thread holds at the fork stays held in the child for ever.
+        processes = None if threading.active_count() == 1 else 1
+        identifications = self.identifications
+        same = _Interned()
+        for spelling, found in zip(todo, identify_many(todo, processes=processes), strict=True):
+            identifications[spelling] = same.identification(found.to_dict())
+
 
     @staticmethod
     def _convert(values: list, read, blank=None) -> tuple[list, bool]:

@@ -130,3 +130,14 @@ def test_a_row_without_serial_imported_again_is_a_duplicate_of_its_record(app, w
     second = runner.invoke(args=["imports", "run", str(sheet), "--agency", "ML-CNLPAL", "--commit"])
     assert "2 records written" in second.output, second.output
     assert weapons_count() == before + 2
+
+
+def test_the_report_on_standard_output_is_the_one_written_to_a_file(app, world, reference, tmp_path):
+    sheet = write(tmp_path, "saisies.xlsx", messy_french_sheet())
+    out = tmp_path / "report.json"
+    runner = app.test_cli_runner()
+    printed = runner.invoke(args=["imports", "analyse", str(sheet), "--agency", "ML-CNLPAL"])
+    written = runner.invoke(args=["imports", "analyse", str(sheet), "--agency", "ML-CNLPAL", "--report", str(out)])
+    assert printed.exit_code == 0 and written.exit_code == 0, printed.output + written.output
+    assert printed.output == out.read_text(encoding="utf-8") + "\n"
+    assert json.loads(printed.output)["counts"]["ready"] == 2

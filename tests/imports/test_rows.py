@@ -190,18 +190,21 @@ def test_reading_by_columns_gives_what_reading_row_by_row_gives(app, reference, 
     sheet_rows = [["Etat des armes"], HEADER, *rows]
     outcomes = []
     # Read row by row; by columns, each text column through a table of its distinct values
-    # (as a large sheet's makes) or in row order (as its serials); and by columns as chosen.
-    for by_columns, share in ((False, None), (True, 2.0), (True, 0.0), (True, rows_module.ROW_ORDER_SHARE)):
+    # (as a large sheet's makes) or in row order (as its serials); by columns as chosen; and
+    # so with the distinct spellings identified in one batch (as a large sheet's are).
+    for by_columns, share, batch in ((False, None, None), (True, 2.0, None), (True, 0.0, None),
+                                     (True, rows_module.ROW_ORDER_SHARE, None), (True, rows_module.ROW_ORDER_SHARE, 0)):
         sheet = Sheet("s", rows=copy.deepcopy(sheet_rows))
         header = find_header(sheet)
         analyser = RowAnalyser("ML", header, identifier=get_identifier("ML"),
                                countries=CountryNames.from_database())
-        with mock.patch.object(rows_module, "ROW_ORDER_SHARE", share):
+        with mock.patch.object(rows_module, "ROW_ORDER_SHARE", share), \
+                mock.patch.object(rows_module, "BATCH_FROM", rows_module.BATCH_FROM if batch is None else batch):
             results = analyser.analyse(sheet, existing_keys=lambda keys: {(key, None) for key in keys if "5" in key},
                                        by_columns=by_columns)
         outcomes.append([(result.row, result.status, result.values, result.identification, result.messages,
                           result.cells) for result in results])
-    assert outcomes[0] == outcomes[1] == outcomes[2] == outcomes[3]
+    assert outcomes[0] == outcomes[1] == outcomes[2] == outcomes[3] == outcomes[4]
 
 
 @pytest.mark.parametrize("text, expected", [
