@@ -6,6 +6,7 @@ process rebuilds its identification engine. Services do not commit.
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -16,7 +17,7 @@ from registry.auth.roles import Permission
 from registry.errors import DomainError, NotAllowed
 from registry.extensions import db, utcnow
 from registry.reference import engine
-from registry.reference.loader import LoadError, ReferenceFile, TableRow
+from registry.reference.loader import ReferenceFile
 from registry.reference.models import (
     Alias,
     Calibre,
@@ -26,8 +27,7 @@ from registry.reference.models import (
     WeaponType,
     model_calibre,
 )
-from registry.reference.normalize import calibre_key, calibre_keys, country_keys, key
-from registry.reference.normalize import country_code as country_code_of
+from registry.reference.normalize import calibre_key, country_keys, key
 
 FIELD_MODELS = {"make": Make, "model": Model, "calibre": Calibre, "type": WeaponType}
 CODE_PREFIXES = {Make: "MK", Model: "MD", Calibre: "CA", WeaponType: "TY"}
@@ -73,16 +73,20 @@ class LoadReport:
     added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("makes", "models", "calibres", "types", "aliases"), 0))
     changed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("makes", "models", "types"), 0))
-    lines: list[str] = field(default_factory=list)
+    united: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("makes", "models", "calibres"), 0))
+    conflicts: int = 0
+    lines: list = field(default_factory=list)  # str, or lazy translated strings
+    dry_run: bool = False
 
     @property
     def changes(self) -> int:
-        return sum(self.added.values()) + sum(self.changed.values())
+        return sum(self.added.values()) + sum(self.changed.values()) + sum(self.united.values()) + self.conflicts
 
     def summary(self) -> str:
         added = ", ".join(f"{count} {name}" for name, count in self.added.items())
         changed = ", ".join(f"{count} {name}" for name, count in self.changed.items())
-        return f"Added: {added}. Changed: {changed}."
+        united = ", ".join(f"{count} {name}" for name, count in self.united.items())
+        return f"Added: {added}. Changed: {changed}. United: {united}. Conflicts: {self.conflicts}."
 
 
 class _Table:
@@ -106,6 +110,17 @@ class _Table:
         self.countries = country_keys(session.execute(
             select(Country.code, Country.alpha3, Country.name_en, Country.name_fr)))
 
+    def refresh(self) -> None:
+        """Read the makes, models and aliases again (after a merge)."""
+        session = db.session
+        self.makes = list(session.scalars(select(Make)))
+        self.models = list(session.scalars(select(Model)))
+        self.alias_index = {}
+        for alias in session.scalars(select(Alias).where(Alias.country_code.is_(None))):
+            self.add_alias(alias)
+        self.links = {tuple(row) for row in session.execute(
+            select(model_calibre.c.model_id, model_calibre.c.calibre_id))}
+
     def add_alias(self, alias: Alias) -> None:
         for field_name in ("make", "model", "calibre", "type"):
             target_id = getattr(alias, f"{field_name}_id")
@@ -117,42 +132,21 @@ class _Table:
 
 
 def apply_reference_file(actor, parsed: ReferenceFile, source: str) -> LoadReport:
-    """Add and update makes, models, calibres, types and aliases from a checked file.
+    """Add, update and unite makes, models, calibres, types and aliases from a checked file
+    (registry/reference/loading.py says how a table is loaded onto a table).
 
-    Nothing is removed. An entry of the file that matches an existing one by its name or
-    one of its aliases takes the file's spelling (the old spelling stays as an alias).
-    Loading the same file again changes nothing. Raises LoadError (nothing written) when
-    a row cannot be applied, such as an unknown country.
+    Nothing is removed but what is united. An entry of the file that is an entry of the
+    table takes the file's spelling (the old spelling stays as an alias). Loading the same
+    file again changes nothing. Raises LoadError (nothing written) when a row cannot be
+    applied, such as an unknown country.
     """
+    from registry.reference.loading import TableLoader, audit_load
+
     table = _Table()
     report = LoadReport()
     session = db.session
-
-    def add_alias(field_name: str, target, text: str) -> None:
-        normalized = calibre_key(text) if field_name == "calibre" else key(text)
-        if not normalized or normalized in table.alias_keys(field_name, target.id):
-            return
-        if field_name == "calibre" and normalized in calibre_keys(target.name):
-            return
-        if field_name != "calibre" and field_name != "type" and normalized == key(target.name):
-            return
-        alias = Alias(alias=text[:200], normalized=normalized[:200], origin="table",
-                      created_by_id=getattr(actor, "id", None), **{f"{field_name}_id": target.id})
-        session.add(alias)
-        session.flush()
-        table.add_alias(alias)
-        report.added["aliases"] += 1
-
-    def rename(field_name: str, target, new_name: str, counter: str | None) -> None:
-        if target.name == new_name:
-            return
-        report.lines.append(f"{field_name} {target.code}: {target.name!r} -> {new_name!r}")
-        old_name = target.name
-        target.name = new_name
-        session.flush()
-        add_alias(field_name, target, old_name)
-        if counter:
-            report.changed[counter] += 1
+    loader = TableLoader(actor, report, table, _new_code, merge, bump_version)
+    add_alias = loader.add_alias
 
     # Types first, then calibres, makes and models.
     def find_type(text: str) -> WeaponType | None:
@@ -181,132 +175,20 @@ def apply_reference_file(actor, parsed: ReferenceFile, source: str) -> LoadRepor
         for alias in aliases:
             add_alias("type", weapon_type, alias)
 
-    def find_calibre(text: str) -> Calibre | None:
-        wanted = calibre_keys(text)
-        full = calibre_key(text)
-        for calibre in table.calibres:
-            if full == calibre_key(calibre.name) or full in table.alias_keys("calibre", calibre.id):
-                return calibre
-        for calibre in table.calibres:
-            if wanted & calibre_keys(calibre.name):
-                return calibre
-        return None
-
-    def ensure_calibre(text: str) -> Calibre:
-        calibre = find_calibre(text)
-        if calibre is None:
-            calibre = Calibre(code=_new_code(Calibre, text, table.codes), name=text)
-            session.add(calibre)
-            session.flush()
-            table.calibres.append(calibre)
-            report.added["calibres"] += 1
-            report.lines.append(f"calibre added: {text}")
-        return calibre
-
-    for name, aliases in parsed.calibres:
-        calibre = ensure_calibre(name)
-        for alias in aliases:
-            add_alias("calibre", calibre, alias)
-
-    def find_make(text: str) -> Make | None:
-        wanted = key(text)
-        for make in table.makes:
-            if key(make.name) == wanted:
-                return make
-        matches = [make for make in table.makes if wanted in table.alias_keys("make", make.id)]
-        return matches[0] if len(matches) == 1 else None
-
-    def find_model(make: Make, text: str) -> Model | None:
-        wanted = key(text)
-        candidates = [model for model in table.models if model.make_id == make.id]
-        for model in candidates:
-            if key(model.name) == wanted:
-                return model
-        matches = [model for model in candidates if wanted in table.alias_keys("model", model.id)]
-        return matches[0] if len(matches) == 1 else None
-
-    for row in parsed.rows:
-        country_code = None
-        if row.country:
-            country_code = country_code_of(table.countries, row.country)
-            if country_code is None:
-                raise LoadError(_l("Unknown country: %(country)s.", country=row.country), row.sheet, row.row,
-                                row.columns.get("country"))
-        make = find_make(row.make)
-        if make is None:
-            make = Make(code=_new_code(Make, row.make, table.codes), name=row.make, country_code=country_code)
-            session.add(make)
-            session.flush()
-            table.makes.append(make)
-            report.added["makes"] += 1
-            report.lines.append(f"make added: {row.make}")
-        else:
-            _check_unique_name(table.makes, make, row, "make")
-            rename("make", make, row.make, "makes")
-            if country_code and make.country_code != country_code:
-                report.lines.append(f"make {make.code}: country {make.country_code} -> {country_code}")
-                make.country_code = country_code
-                report.changed["makes"] += 1
-        for alias in row.make_aliases:
-            add_alias("make", make, alias)
-        if row.model is None:
-            continue
-        weapon_type = None
-        if row.type:
-            weapon_type = find_type(row.type)
-            if weapon_type is None:
-                weapon_type = WeaponType(code=_new_code(WeaponType, row.type, table.codes), name_en=row.type,
-                                         name_fr=row.type)
-                session.add(weapon_type)
-                session.flush()
-                table.types.append(weapon_type)
-                report.added["types"] += 1
-                report.lines.append(f"type added: {row.type}")
-        model = find_model(make, row.model)
-        if model is None:
-            model = Model(code=_new_code(Model, f"{make.name} {row.model}", table.codes), make_id=make.id,
-                          name=row.model, type_id=weapon_type.id if weapon_type else None)
-            session.add(model)
-            session.flush()
-            table.models.append(model)
-            report.added["models"] += 1
-            report.lines.append(f"model added: {make.name} {row.model}")
-        else:
-            _check_unique_name([m for m in table.models if m.make_id == make.id], model, row, "model")
-            rename("model", model, row.model, "models")
-            if weapon_type is not None and model.type_id != weapon_type.id:
-                report.lines.append(f"model {model.code}: type -> {weapon_type.name_en}")
-                model.type_id = weapon_type.id
-                report.changed["models"] += 1
-        for alias in row.model_aliases:
-            add_alias("model", model, alias)
-        for text in row.calibres:
-            calibre = ensure_calibre(text)
-            if (model.id, calibre.id) not in table.links:
-                session.execute(model_calibre.insert().values(model_id=model.id, calibre_id=calibre.id))
-                table.links.add((model.id, calibre.id))
-                report.lines.append(f"model {model.code}: calibre {calibre.name}")
+    calibres = loader.calibres(parsed)
+    makes = loader.makes(parsed.rows)
+    loader.models(parsed.rows, makes, calibres, find_type)
     session.flush()
     if report.changes or report.lines:
         bump_version()
-        record("reference.load", "reference", None,
-               {"source": source, "added": report.added, "changed": report.changed,
-                "changes": report.lines[:500]}, user=actor)
+        audit_load(actor, report, source)
     return report
 
 
-def _check_unique_name(entries, entry, row: TableRow, field_name: str) -> None:
-    """Renaming to the file's spelling must not collide with another entry's name."""
-    wanted = getattr(row, field_name)
-    for other in entries:
-        if other is not entry and other.name == wanted:
-            raise LoadError(_l("%(name)s names two entries of the table.", name=wanted), row.sheet, row.row,
-                            row.columns.get(field_name))
-
-
-def load_reference_file(actor, source, source_name: str) -> LoadReport:
+def load_reference_file(actor, source, source_name: str, dry_run: bool = False) -> LoadReport:
     """Read, check and apply a reference spreadsheet (a path or bytes) in one transaction.
-    On any problem, nothing is written and LoadError says where."""
+    On any problem, nothing is written and LoadError says where. A dry run applies the
+    file the same way, reports what it would do, and changes nothing."""
     from registry.reference.loader import parse, read_workbook
 
     parsed = parse(read_workbook(source))
@@ -317,8 +199,86 @@ def load_reference_file(actor, source, source_name: str) -> LoadReport:
         savepoint.rollback()
         engine.forget_identifiers()
         raise
-    savepoint.commit()
+    if dry_run:
+        savepoint.rollback()
+        db.session.expire_all()
+        engine.forget_identifiers()
+        report.dry_run = True
+    else:
+        savepoint.commit()
     return report
+
+
+def stage_reference_file(data: bytes) -> str:
+    """Keep an uploaded reference file while its plan is shown; returns its token (its SHA-256)."""
+    import hashlib
+
+    from flask import current_app
+
+    token = hashlib.sha256(data).hexdigest()
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "reference"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{token}.xlsx").write_bytes(data)
+    return token
+
+
+def staged_reference_file(token: str) -> Path:
+    """The file kept by `stage_reference_file`; DomainError when it is not there."""
+    from flask import current_app
+
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / "reference" / f"{token}.xlsx"
+    if not re.fullmatch(r"[0-9a-f]{64}", token or "") or not path.is_file():
+        raise DomainError(_l("This file is no longer waiting to be loaded: choose it again."), field="file")
+    return path
+
+
+def export_reference_table(actor, path) -> dict[str, int]:
+    """Write the reference table to a workbook in the format `load_reference_file` reads
+    (global aliases only: a country's learnt aliases stay its own), so that loading it back
+    changes nothing."""
+    from openpyxl import Workbook
+
+    session = db.session
+    aliases: dict[tuple[str, int], list[str]] = {}
+    for alias in session.scalars(select(Alias).where(Alias.country_code.is_(None)).order_by(Alias.id)):
+        aliases.setdefault((alias.field, alias.target_id), []).append(alias.alias)
+    calibres_of: dict[int, list[str]] = {}
+    calibre_names = {calibre.id: calibre.name for calibre in session.scalars(select(Calibre))}
+    for model_id, calibre_id in session.execute(select(model_calibre.c.model_id, model_calibre.c.calibre_id)):
+        calibres_of.setdefault(model_id, []).append(calibre_names[calibre_id])
+    types = {kind.id: kind for kind in session.scalars(select(WeaponType).order_by(WeaponType.id))}
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Table"
+    sheet.append(["make", "model", "type", "calibre", "country", "make aliases", "model aliases"])
+    makes = list(session.scalars(select(Make).order_by(Make.name)))
+    models: dict[int, list[Model]] = {}
+    for model in session.scalars(select(Model).order_by(Model.name)):
+        models.setdefault(model.make_id, []).append(model)
+    rows = 0
+    for make in makes:
+        make_aliases = "; ".join(aliases.get(("make", make.id), []))
+        for position, model in enumerate(models.get(make.id, []) or [None]):
+            if model is None:
+                sheet.append([make.name, "", "", "", make.country_code or "", make_aliases, ""])
+            else:
+                sheet.append([make.name, model.name, types[model.type_id].name_en if model.type_id else "",
+                              "; ".join(sorted(calibres_of.get(model.id, []))), make.country_code or "",
+                              make_aliases if position == 0 else "", "; ".join(aliases.get(("model", model.id), []))])
+            rows += 1
+    calibre_sheet = workbook.create_sheet("Calibres")
+    calibre_sheet.append(["calibre", "aliases"])
+    for calibre_id, name in sorted(calibre_names.items(), key=lambda item: item[1]):
+        calibre_sheet.append([name, "; ".join(aliases.get(("calibre", calibre_id), []))])
+    type_sheet = workbook.create_sheet("Types")
+    type_sheet.append(["english", "french", "aliases"])
+    for kind in types.values():
+        type_sheet.append([kind.name_en, kind.name_fr, "; ".join(aliases.get(("type", kind.id), []))])
+    workbook.save(path)
+    counts = {"makes": len(makes), "models": sum(len(group) for group in models.values()),
+              "calibres": len(calibre_names), "types": len(types), "rows": rows}
+    record("reference.export", "reference", None, {"path": str(path)[-200:], **counts}, user=actor)
+    return counts
 
 
 # --- aliases --------------------------------------------------------------------------

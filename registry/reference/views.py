@@ -361,16 +361,29 @@ def _entry_url(field: str, target_id: int) -> str:
 @blueprint.route("/load", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_REFERENCE)
 def upload():
-    report = error = None
+    """Choose a spreadsheet: its plan is shown (a dry run, nothing changed), then applied
+    when the admin confirms."""
+    report = error = token = file_name = None
     if request.method == "POST":
-        upload_file = request.files.get("file")
-        if upload_file is None or not upload_file.filename:
-            error = _("Choose a spreadsheet (.xlsx).")
-        else:
-            try:
-                report = service.load_reference_file(current_user, upload_file.read(), upload_file.filename)
-            except LoadError as problem:
-                db.session.rollback()
-                error = _("Nothing was loaded. %(where)s: %(message)s", where=problem.where(),
-                          message=problem.message)
-    return render_template("reference/load.html", report=report, error=error)
+        token, file_name = request.form.get("token"), request.form.get("file_name", "")[:200]
+        try:
+            if token:  # the admin confirmed the plan shown
+                path = service.staged_reference_file(token)
+                report = service.load_reference_file(current_user, path.read_bytes(), file_name or path.name)
+                path.unlink(missing_ok=True)
+                token = None
+            else:
+                upload_file = request.files.get("file")
+                if upload_file is None or not upload_file.filename:
+                    raise DomainError(_l("Choose a spreadsheet (.xlsx)."), field="file")
+                data, file_name = upload_file.read(), upload_file.filename
+                report = service.load_reference_file(current_user, data, file_name, dry_run=True)
+                token = service.stage_reference_file(data) if report.changes or report.lines else None
+        except LoadError as problem:
+            db.session.rollback()
+            report = token = None
+            error = _("Nothing was loaded. %(where)s: %(message)s", where=problem.where(), message=problem.message)
+        except DomainError as problem:
+            report = token = None
+            error = str(problem.message)
+    return render_template("reference/load.html", report=report, error=error, token=token, file_name=file_name)

@@ -1,6 +1,7 @@
 """The reference pages, the "Identify a weapon" page and POST /api/v1/identify."""
 
 import io
+import re
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -102,8 +103,16 @@ def test_a_platform_admin_uploads_a_reference_spreadsheet(app, world, login_as):
     actions = login_as(world["ML"].user("platform_admin"))
     page = actions.post("/reference/load", {"file": (io.BytesIO(data.getvalue()), "glock.xlsx")},
                         token_from="/reference/load", content_type="multipart/form-data").get_data(as_text=True)
+    # First the plan, nothing changed; then the load, once confirmed.
+    assert "model added: Glock 17" in page and "rien n’est encore changé" in page
+    assert db.session.scalar(select(Make.id).where(Make.name == "Glock")) is None
+    token = re.search(r'name="token" value="([0-9a-f]{64})"', page).group(1)
+    page = actions.post("/reference/load", {"token": token, "file_name": "glock.xlsx"}).get_data(as_text=True)
+    assert "Chargé : glock.xlsx" in page and "model added: Glock 17" in page
     assert db.session.scalar(select(Make.country_code).where(Make.name == "Glock")) == "AT"
-    assert "model added: Glock 17" in page
+    # The file confirmed is gone: confirming again says so and changes nothing.
+    page = actions.post("/reference/load", {"token": token, "file_name": "glock.xlsx"}).get_data(as_text=True)
+    assert "choisissez-le de nouveau" in page
     bad = Workbook()
     bad.active.append(["make", "model", "country"])
     bad.active.append(["Walther", "PP", "Nowhere"])
