@@ -541,6 +541,47 @@ def repoint(table_name: str, old_id: int, new_id: int) -> dict[str, int]:
     return moved
 
 
+@dataclass
+class MergePlan:
+    """What a merge moves, shown before it is confirmed."""
+
+    duplicate: object
+    kept: object
+    records: dict[str, int]  # "table.column" -> rows that point at the duplicate
+    aliases: list[str]
+    models: list[tuple[str, str | None]]  # (model of the duplicate, model of the kept make it joins)
+
+    @property
+    def record_count(self) -> int:
+        return sum(self.records.values())
+
+
+def merge_plan(field_name: str, duplicate_id: int, kept_id: int) -> MergePlan:
+    """What merging the duplicate into the kept entry would move: the rows of every table
+    that point at the duplicate, its aliases, and (for a make) its models; changes nothing."""
+    if field_name not in ("make", "model", "calibre"):
+        raise DomainError(_l("Unknown field."), field="field")
+    duplicate, kept = _target(field_name, duplicate_id), _target(field_name, kept_id)
+    if duplicate.id == kept.id:
+        raise DomainError(_l("Choose two different entries."), field="kept_id")
+    records = {}
+    for table in db.metadata.sorted_tables:
+        for foreign_key in table.foreign_keys:
+            if foreign_key.column.table.name != duplicate.__tablename__ or table.name in (
+                    "reference_model_calibre", "reference_alias", "reference_model"):
+                continue
+            count = db.session.scalar(select(func.count()).select_from(table).where(foreign_key.parent == duplicate.id))
+            if count:
+                records[f"{table.name}.{foreign_key.parent.name}"] = count
+    aliases = [alias.alias for alias in db.session.scalars(
+        select(Alias).where(getattr(Alias, f"{field_name}_id") == duplicate.id).order_by(Alias.alias))]
+    models = []
+    if field_name == "make":
+        kept_models = {key(model.name): model.name for model in kept.models}
+        models = [(model.name, kept_models.get(key(model.name))) for model in duplicate.models]
+    return MergePlan(duplicate, kept, records, aliases, models)
+
+
 def merge(actor, field_name: str, duplicate_id: int, kept_id: int) -> dict[str, int]:
     """Merge a duplicate make, model or calibre into the one kept: every record and alias
     that pointed at the duplicate points at the kept one, the duplicate's name becomes an

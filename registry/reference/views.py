@@ -321,6 +321,11 @@ def merge(field: str, target_id: int):
         flash(_("Choose the entry to keep."), "error")
         return redirect(_entry_url(field, target_id))
     try:
+        if not request.form.get("confirm"):
+            # First what moves, then the merge once confirmed.
+            plan = service.merge_plan(field, target_id, kept_id)
+            return render_template("reference/merge_confirm.html", plan=plan, field=field,
+                                   field_label=FIELD_LABELS[field])
         service.merge(current_user, field, target_id, kept_id)
     except DomainError as error:
         flash(str(error.message), "error")

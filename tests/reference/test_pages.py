@@ -84,7 +84,15 @@ def test_merging_a_duplicate_make_repoints_every_record(starter, world, login_as
     db.session.commit()
     assert weapon.make_id == duplicate.id
     kept = db.session.scalar(select(Make).where(Make.name == "Kalashnikov"))
-    response = actions.post(f"/reference/make/{duplicate.id}/merge", {"kept_id": kept.id},
+    # First what moves, nothing changed; then the merge, once confirmed.
+    page = actions.post(f"/reference/make/{duplicate.id}/merge", {"kept_id": kept.id},
+                        token_from=f"/reference/makes/{duplicate.id}").get_data(as_text=True)
+    assert "Fusionner « Kalashnikov Concern » dans « Kalashnikov » ?" in page
+    assert "Fiches et autres lignes : 1" in page and "<code>weapon.make_id</code>: 1" in page
+    assert "Alias : 1 — Kontsern" in page
+    db.session.expire_all()
+    assert db.session.get(Make, duplicate.id) is not None
+    response = actions.post(f"/reference/make/{duplicate.id}/merge", {"kept_id": kept.id, "confirm": "1"},
                             token_from=f"/reference/makes/{duplicate.id}")
     assert response.status_code == 302
     db.session.expire_all()
@@ -175,7 +183,7 @@ def test_merging_a_duplicate_calibre_repoints_every_record(starter, world, login
     db.session.commit()
     assert weapon.calibre_id == duplicate.id
     kept = db.session.scalar(select(Calibre).where(Calibre.name == "7.62x39mm"))
-    page = actions.post(f"/reference/calibre/{duplicate.id}/merge", {"kept_id": kept.id},
+    page = actions.post(f"/reference/calibre/{duplicate.id}/merge", {"kept_id": kept.id, "confirm": "1"},
                         token_from=f"/reference/calibres/{duplicate.id}", follow_redirects=True)
     assert "7.62x39mm" in page.get_data(as_text=True)
     db.session.expire_all()
