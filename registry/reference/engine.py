@@ -810,6 +810,11 @@ def _in_processes(identifier: "Identifier", todo: list[tuple], workers: int) -> 
     global _FORKED
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
+    if threading.active_count() > 1:
+        # A lock that another thread holds at the fork (logging, a connection pool, the
+        # e-mail sender) stays held in the child for ever: only a process of one thread
+        # (a command, an RQ work horse) forks.
+        return None
     size = max(1, -(-len(todo) // (workers * 4)))
     chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
     _FORKED = identifier
