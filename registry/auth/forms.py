@@ -34,9 +34,15 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-def role_choices(include_platform_admin: bool):
+def role_choices(actor, current: Role | None = None):
+    """The roles `actor` may give (none above its own, platform admin only by one), and
+    the user's current role so that the form shows it."""
+    from registry.auth.roles import Permission
+
+    everything = actor.can(Permission.MANAGE_ALL_USERS)
     return [(role.value, role.label) for role in Role
-            if include_platform_admin or role != Role.PLATFORM_ADMIN]
+            if role == current or everything
+            or (role != Role.PLATFORM_ADMIN and role.rank <= actor.role.rank)]
 
 
 class UserCreateForm(FlaskForm):

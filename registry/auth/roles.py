@@ -18,6 +18,11 @@ class Role(enum.StrEnum):
     def label(self):
         return ROLE_LABELS[self]
 
+    @property
+    def rank(self) -> int:
+        """Place in the hierarchy: viewer lowest, platform admin highest."""
+        return list(Role).index(self)
+
 
 ROLE_LABELS = {
     Role.VIEWER: _l("Viewer"),

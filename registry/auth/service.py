@@ -119,18 +119,52 @@ def authenticate(email: str, password: str, remote_address: str | None = None) -
     return user
 
 
+def check_may_grant(actor: User, role: Role) -> None:
+    """Refuse to give a role above the actor's own, or the platform admin's role, except
+    to a platform admin."""
+    if actor.can(Permission.MANAGE_ALL_USERS):
+        return
+    if role == Role.PLATFORM_ADMIN:
+        raise NotAllowed(_l("Only a platform administrator may create another one."))
+    if role.rank > actor.role.rank:
+        raise NotAllowed(_l("You may not give a role above your own."))
+
+
+def check_may_manage(actor: User, user: User) -> None:
+    """Refuse unless the actor may change, deactivate or reset `user`: an administrator of
+    its agency whose role is above the user's, or a platform admin."""
+    if actor.can(Permission.MANAGE_ALL_USERS):
+        return
+    if not actor.can(Permission.MANAGE_AGENCY_USERS) or user.agency_id != actor.agency_id:
+        raise NotAllowed(_l("You may not change users."))
+    if user.role.rank >= actor.role.rank:
+        raise NotAllowed(_l("You may not change a user whose role is equal to or above yours."))
+
+
+def _check_platform_admin_remains(*, without_user: User | None = None,
+                                  without_agency: Agency | None = None) -> None:
+    """Refuse a change that would leave no active platform admin in an active agency."""
+    statement = select(func.count(User.id)).join(User.agency).where(
+        User.role == Role.PLATFORM_ADMIN, User.active.is_(True), Agency.active.is_(True))
+    if without_user is not None:
+        statement = statement.where(User.id != without_user.id)
+    if without_agency is not None:
+        statement = statement.where(Agency.id != without_agency.id)
+    if not db.session.scalar(statement):
+        raise DomainError(_l("The registry keeps at least one active platform administrator."))
+
+
 def create_user(actor: User | None, *, email: str, name: str, agency: Agency, role: Role,
                 password: str, language: str = "fr") -> User:
-    """Create an account. Agency admins create users of their own agency only, and never
-    platform admins; `actor=None` is the command line."""
+    """Create an account. Agency admins create users of their own agency only, with a
+    role no higher than their own, and never platform admins; `actor=None` is the
+    command line."""
     if actor is not None:
         if not actor.can(Permission.MANAGE_AGENCY_USERS):
             raise NotAllowed(_l("You may not create users."))
-        if not actor.can(Permission.MANAGE_ALL_USERS):
-            if agency.id != actor.agency_id:
-                raise NotAllowed(_l("You may only create users of your own agency."))
-            if role == Role.PLATFORM_ADMIN:
-                raise NotAllowed(_l("Only a platform administrator may create another one."))
+        if not actor.can(Permission.MANAGE_ALL_USERS) and agency.id != actor.agency_id:
+            raise NotAllowed(_l("You may only create users of your own agency."))
+        check_may_grant(actor, role)
     email = email.strip().lower()
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise DomainError(_l("A user with this e-mail already exists."), field="email")
@@ -149,13 +183,16 @@ def create_user(actor: User | None, *, email: str, name: str, agency: Agency, ro
 
 
 def update_user(actor: User, user: User, *, name: str, role: Role, active: bool) -> User:
-    """Change another user's name, role or active flag (admins only)."""
-    if not actor.can(Permission.MANAGE_AGENCY_USERS):
-        raise NotAllowed(_l("You may not change users."))
-    if role == Role.PLATFORM_ADMIN and not actor.can(Permission.MANAGE_ALL_USERS):
-        raise NotAllowed(_l("Only a platform administrator may create another one."))
+    """Change another user's name, role or active flag: an administrator whose role is
+    above the user's (or a platform admin); the last active platform admin stays."""
     if user.id == actor.id and (not active or role != actor.role):
         raise DomainError(_l("You cannot deactivate yourself or change your own role."))
+    if user.id != actor.id:
+        check_may_manage(actor, user)
+    if role != user.role:
+        check_may_grant(actor, role)
+    if user.role == Role.PLATFORM_ADMIN and user.active and (role != user.role or not active):
+        _check_platform_admin_remains(without_user=user)
     changes = {}
     for field, value in (("name", name.strip()), ("role", role), ("active", active)):
         old = getattr(user, field)
@@ -241,6 +278,8 @@ def update_agency(actor: User, agency: Agency, **fields) -> Agency:
     """Change an agency's name, kind, flags or partner states (platform admins)."""
     if not actor.can(Permission.MANAGE_AGENCIES):
         raise NotAllowed(_l("You may not manage agencies."))
+    if agency.active and fields.get("active") is False:
+        _check_platform_admin_remains(without_agency=agency)
     changes = {}
     partner_codes = fields.pop("partner_codes", None)
     for field, value in fields.items():

@@ -147,7 +147,7 @@ def _agency_choices():
 def user_create():
     form = UserCreateForm(agency_id=current_user.agency_id)
     form.agency_id.choices = _agency_choices()
-    form.role.choices = role_choices(current_user.can(Permission.MANAGE_ALL_USERS))
+    form.role.choices = role_choices(current_user)
     if form.validate_on_submit():
         agency = get_visible_or_404(current_user, Agency, form.agency_id.data)
         try:
@@ -167,8 +167,7 @@ def user_create():
 def user_edit(user_id: int):
     user = get_visible_or_404(current_user, User, user_id, CHANGE)
     form = UserEditForm(obj=user)
-    form.role.choices = role_choices(current_user.can(Permission.MANAGE_ALL_USERS)
-                                     or user.role == Role.PLATFORM_ADMIN)
+    form.role.choices = role_choices(current_user, user.role)
     if request.method == "GET":
         form.role.data = user.role.value
         record("user.view", "user", user.id)
@@ -236,13 +235,18 @@ def agency_edit(agency_id: int):
         form.kind.data = agency.kind.value
         form.partner_codes.data = agency.partner_country_codes
     if form.validate_on_submit():
-        service.update_agency(
-            current_user, agency, name=form.name.data.strip(), kind=AgencyKind(form.kind.data),
-            is_tracing_focal_point=form.is_tracing_focal_point.data,
-            requires_import_approval=form.requires_import_approval.data,
-            requires_trace_approval=form.requires_trace_approval.data,
-            active=form.active.data, partner_codes=form.partner_codes.data,
-        )
-        flash(_("Agency %(code)s saved.", code=agency.code), "success")
-        return redirect(url_for("auth.agencies"))
+        try:
+            service.update_agency(
+                current_user, agency, name=form.name.data.strip(), kind=AgencyKind(form.kind.data),
+                is_tracing_focal_point=form.is_tracing_focal_point.data,
+                requires_import_approval=form.requires_import_approval.data,
+                requires_trace_approval=form.requires_trace_approval.data,
+                active=form.active.data, partner_codes=form.partner_codes.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.active.errors.append(str(error.message))
+        else:
+            flash(_("Agency %(code)s saved.", code=agency.code), "success")
+            return redirect(url_for("auth.agencies"))
     return render_template("admin/agency_form.html", form=form, agency=agency)
