@@ -1,7 +1,9 @@
 """Who sees a trace request: the users of the requesting and the requested countries, no one
-else (docs/trace-workflow.md). Changes are further limited by side and role in the workflow."""
+else (docs/trace-workflow.md). Changes are further limited by side and role in the workflow.
+Until it is sent, a request (a draft, or one awaiting its supervisor's approval) is the
+requesting state's alone: the requested state does not see it anywhere."""
 
-from sqlalchemy import Select, false, or_
+from sqlalchemy import Select, and_, false, or_
 
 from registry.auth.models import User
 from registry.auth.roles import Permission
@@ -18,7 +20,9 @@ def trace_request_scope(user: User, statement: Select, action: str) -> Select:
     if action == CHANGE:
         # Only the two agencies act on a request; other agencies of the two countries read it.
         return statement.where(or_(TraceRequest.requesting_agency_id == user.agency_id,
-                                   TraceRequest.requested_agency_id == user.agency_id))
+                                   and_(TraceRequest.requested_agency_id == user.agency_id,
+                                        TraceRequest.sent_at.is_not(None))))
     country = user.country_code
     return statement.where(or_(TraceRequest.requesting_country_code == country,
-                               TraceRequest.requested_country_code == country))
+                               and_(TraceRequest.requested_country_code == country,
+                                    TraceRequest.sent_at.is_not(None))))
