@@ -2,8 +2,9 @@
 
 A user sees its own country's records, and other states' records shared with "all" or
 with "partners" when the owning agency lists the user's country among its partners.
-Deleted records are seen by nobody, except the supervisors of their own country through
-the DELETED action. Changes are for the owning agency's officers.
+Deleted records are seen by nobody, except the supervisors of their own agency through
+the DELETED action. Changes are for the owning agency's officers, deletion for its
+supervisors.
 """
 
 from sqlalchemy import Select, and_, false, or_, select
@@ -31,7 +32,7 @@ def weapon_condition(user: User, action: str):
     if action == DELETED:
         if not user.can(Permission.DELETE_RECORDS):
             return false()
-        return and_(Weapon.country_code == user.country_code, Weapon.deleted_at.is_not(None))
+        return and_(Weapon.agency_id == user.agency_id, Weapon.deleted_at.is_not(None))
     if action == STATISTICS:
         if user.can(Permission.READ_ALL_STATISTICS):
             return Weapon.deleted_at.is_(None)

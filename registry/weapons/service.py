@@ -319,9 +319,10 @@ def update_weapon(actor: User, weapon: Weapon, expected_version: int, **fields) 
 
 
 def delete_weapon(actor: User, weapon: Weapon, reason: str) -> Weapon:
-    """Soft-delete a record of the actor's country, with the reason (supervisors only)."""
-    if not actor.can(Permission.DELETE_RECORDS) or weapon.country_code != actor.country_code:
-        raise NotAllowed(_l("Only a supervisor of the record's country may delete it."))
+    """Soft-delete a record of the actor's agency, with the reason (its supervisors only:
+    records belong to the agency that holds them, not to every agency of its state)."""
+    if not actor.can(Permission.DELETE_RECORDS) or weapon.agency_id != actor.agency_id:
+        raise NotAllowed(_l("Only a supervisor of the agency that recorded it may delete it."))
     if weapon.is_deleted:
         raise DomainError(_l("This record was already deleted."))
     reason = (reason or "").strip()

@@ -208,7 +208,7 @@ def view(weapon_id: int):
                                     .order_by(WeaponPhoto.id)).all()
     record("weapon.view", "weapon", weapon.id, {"reference": weapon.reference, "tab": tab})
     can_change = weapon.agency_id == current_user.agency_id and current_user.can(Permission.WRITE_RECORDS)
-    can_delete = (weapon.country_code == current_user.country_code
+    can_delete = (weapon.agency_id == current_user.agency_id
                   and current_user.can(Permission.DELETE_RECORDS))
     return render_template("weapons/view.html", weapon=weapon, tab=tab, history=history,
                            photos=photo_list, can_change=can_change, can_delete=can_delete,
@@ -354,6 +354,9 @@ def _send_photo(photo_id: int, thumbnail: bool):
     path = photos.photo_path(photo, thumbnail=thumbnail)
     if not path.is_file():
         abort(404)
+    # A photo is a read of the record like its page: each download is in the audit log.
+    record("weapon.photo_thumbnail" if thumbnail else "weapon.photo_download", "weapon",
+           photo.weapon_id, {"photo": photo.id})
     return send_file(path, mimetype="image/jpeg" if thumbnail else photo.content_type,
                      download_name=photo.original_name if not thumbnail else None, max_age=0)
 
