@@ -69,17 +69,21 @@ class LoginRefused(DomainError):
 
 def authenticate(email: str, password: str, remote_address: str | None = None) -> User:
     """The user whose e-mail and password these are, or LoginRefused. Every attempt is
-    audited; repeated failures lock the account for a while (logged as a lockout)."""
+    audited; repeated failures lock the account for a while (logged as a lockout, and
+    told to the agency's administrators). Unknown, locked, deactivated and wrong give one
+    message after the same work (a password hash verified), so that nobody learns from
+    the answer whether an account exists."""
     config = current_app.config
     hasher, dummy_hash = _hasher_and_dummy()
     email = (email or "").strip().lower()
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     refused = LoginRefused(_l("Wrong e-mail or password."))
+    try:
+        hasher.verify(user.password_hash if user is not None else dummy_hash, password or "")
+        password_right = user is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        password_right = False
     if user is None:
-        try:
-            hasher.verify(dummy_hash, password or "")
-        except VerificationError:
-            pass
         record("auth.login_failed", details={"email": email[:254], "reason": "unknown user"},
                remote_address=remote_address)
         db.session.commit()
@@ -88,28 +92,20 @@ def authenticate(email: str, password: str, remote_address: str | None = None) -
     if user.locked_until is not None and user.locked_until > now:
         record("auth.login_refused_locked", "user", user.id, user=user, remote_address=remote_address)
         db.session.commit()
-        raise LoginRefused(
-            _l("Too many failed attempts: this account is locked for a few minutes.")
-        )
-    try:
-        hasher.verify(user.password_hash, password or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise refused
+    if not password_right:
         user.failed_logins += 1
         details = {"email": email, "reason": "wrong password", "failures": user.failed_logins}
         record("auth.login_failed", "user", user.id, details, user=user, remote_address=remote_address)
         if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            record("auth.lockout", "user", user.id,
-                   {"minutes": config["LOGIN_LOCKOUT_MINUTES"]}, user=user,
-                   remote_address=remote_address)
+            _lock(user, now, remote_address)
         db.session.commit()
-        raise refused from None
+        raise refused
     if not user.is_active:
         record("auth.login_failed", "user", user.id, {"reason": "inactive"}, user=user,
                remote_address=remote_address)
         db.session.commit()
-        raise LoginRefused(_l("This account is deactivated. Ask your agency's administrator."))
+        raise refused
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
@@ -117,6 +113,25 @@ def authenticate(email: str, password: str, remote_address: str | None = None) -
     user.last_login_at = now
     record("auth.login", "user", user.id, user=user, remote_address=remote_address)
     return user
+
+
+def _lock(user: User, now, remote_address: str | None) -> None:
+    """Lock the account for a while, audit it and tell the administrators of its agency."""
+    from registry.notifications.service import notify
+
+    minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+    user.locked_until = now + timedelta(minutes=minutes)
+    user.failed_logins = 0
+    record("auth.lockout", "user", user.id, {"minutes": minutes}, user=user,
+           remote_address=remote_address)
+    administrators = db.session.scalars(select(User).where(
+        User.agency_id == user.agency_id, User.role == Role.AGENCY_ADMIN, User.active.is_(True),
+        User.id != user.id))
+    for administrator in administrators:
+        notify(user_id=administrator.id, kind="auth.lockout",
+               message=_l("The account %(email)s was locked for %(minutes)d minutes after "
+                          "repeated failed logins."),
+               params={"email": user.email, "minutes": minutes}, link=f"/admin/users/{user.id}")
 
 
 def check_may_grant(actor: User, role: Role) -> None:

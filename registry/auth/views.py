@@ -33,7 +33,7 @@ from registry.auth.models import Agency, AgencyKind, ApiToken, Country, User
 from registry.auth.roles import Permission, Role
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError
-from registry.extensions import db, limiter
+from registry.extensions import db, limiter, utcnow
 
 blueprint = Blueprint("auth", __name__)
 
@@ -132,7 +132,7 @@ def token_revoke(token_id: int):
 @permission_required(Permission.MANAGE_AGENCY_USERS)
 def users():
     statement = visible(current_user, User).join(User.agency).order_by(Agency.code, User.name)
-    return render_template("admin/users.html", users=db.session.scalars(statement).all())
+    return render_template("admin/users.html", users=db.session.scalars(statement).all(), now=utcnow())
 
 
 def _agency_choices():

@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import select
 
 from registry.audit.models import AuditEvent
@@ -43,9 +45,41 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
         actions.login(officer, "Wrong-password-99")
     response = actions.login(officer)
     assert response.status_code == 401
-    assert "verrouillé" in response.get_data(as_text=True)
     assert "auth.lockout" in audit_actions()
     assert "auth.login_refused_locked" in audit_actions()
+
+
+def test_locked_unknown_deactivated_and_wrong_password_get_one_message(client, world, actions, app):
+    """Nothing in the answer tells whether an account exists (the lockout message did)."""
+    locked, deactivated = world["ML"].user("officer"), world["ML"].user("viewer")
+    for _attempt in range(app.config["LOGIN_MAX_FAILURES"]):
+        actions.login(locked, "Wrong-password-99")
+    deactivated.active = False
+    db.session.commit()
+
+    def flashed(response) -> str:
+        page = response.get_data(as_text=True)
+        return re.search(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', page, re.S).group(1).strip()
+
+    answers = {
+        "locked, right password": actions.login(locked),
+        "unknown": actions.login("nobody@nowhere.test", "Correct-Horse-42"),
+        "deactivated, right password": actions.login(deactivated),
+        "wrong password": actions.login(world["ML"].user("supervisor"), "Wrong-password-99"),
+    }
+    assert {name: (response.status_code, flashed(response)) for name, response in answers.items()} == {
+        name: (401, "Courriel ou mot de passe incorrect.") for name in answers}
+
+
+def test_a_lockout_is_told_to_the_administrators_of_the_account(client, world, actions, app, login_as):
+    officer = world["ML"].user("officer")
+    for _attempt in range(app.config["LOGIN_MAX_FAILURES"]):
+        actions.login(officer, "Wrong-password-99")
+    login_as(world["ML"].user("agency_admin"))
+    notifications = client.get("/notifications/").get_data(as_text=True)
+    assert f"Le compte {officer.email} a été verrouillé pendant 15 minutes" in notifications
+    users = client.get("/admin/users").get_data(as_text=True)
+    assert "Verrouillé" in users
 
 
 def test_deactivated_user_cannot_log_in(client, world, actions):
@@ -54,7 +88,7 @@ def test_deactivated_user_cannot_log_in(client, world, actions):
     db.session.commit()
     response = actions.login(officer)
     assert response.status_code == 401
-    assert "désactivé" in response.get_data(as_text=True)
+    assert "Courriel ou mot de passe incorrect." in response.get_data(as_text=True)
 
 
 def test_login_without_csrf_token_is_refused_with_a_message(client, world):
