@@ -70,6 +70,14 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, int(identifier))
         if user is None or user.session_version != int(version) or not user.is_active:
             return None
+        from registry.auth.sessions import find_session
+
+        # The signed cookie alone is not enough: its session must still be open in the
+        # database, so a cookie copied before logout is refused after it.
+        user_session = find_session(session.get("sid"), user.id)
+        if user_session is None:
+            return None
+        g.user_session = user_session
         return user
 
     @login_manager.request_loader

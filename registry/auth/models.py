@@ -168,3 +168,22 @@ class ApiToken(db.Model):
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at
+
+class UserSession(db.Model):
+    """One logged-in browser. The cookie holds a random token whose SHA-256 is kept here;
+    each request finds its record, so ending it (logout, new password, role change,
+    deactivation, "end this session") refuses the cookie in every app process at once."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    remote_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship()

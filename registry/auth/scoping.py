@@ -12,7 +12,7 @@ from typing import TypeVar
 from flask import abort
 from sqlalchemy import BigInteger, Select, false, select
 
-from registry.auth.models import Agency, User
+from registry.auth.models import Agency, User, UserSession
 from registry.auth.roles import Permission
 from registry.extensions import db
 
@@ -102,6 +102,13 @@ def _user_scope(user: User, statement: Select, action: str) -> Select:
     if action == CHANGE:
         return statement.where(User.id == user.id)
     return statement.where(User.agency_id == user.agency_id)
+
+
+@scope_rule(UserSession)
+def _session_scope(user: User, statement: Select, action: str) -> Select:
+    # A user sees and ends its own sessions; an administrator ends them all by a change
+    # of the account (deactivation, role), through the service.
+    return statement.where(UserSession.user_id == user.id)
 
 
 # --- Audit log ------------------------------------------------------------------------

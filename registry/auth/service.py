@@ -12,8 +12,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from registry.audit.service import record
-from registry.auth.models import Agency, AgencyKind, AgencyPartner, ApiToken, Country, User
+from registry.auth.models import (
+    Agency,
+    AgencyKind,
+    AgencyPartner,
+    ApiToken,
+    Country,
+    User,
+    UserSession,
+)
 from registry.auth.roles import Permission, Role
+from registry.auth.sessions import end_all_sessions
 from registry.errors import DomainError, NotAllowed
 from registry.extensions import db, utcnow
 
@@ -216,13 +225,15 @@ def update_user(actor: User, user: User, *, name: str, role: Role, active: bool)
             setattr(user, field, value)
     if "active" in changes or "role" in changes:
         user.session_version += 1
+        end_all_sessions(user, "deactivated" if "active" in changes else "role_change", actor=actor)
     if changes:
         record("user.update", "user", user.id, changes, user=actor)
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """The user changes its own password; other sessions of the user end."""
+def change_password(user: User, current_password: str, new_password: str,
+                    keep: UserSession | None = None) -> None:
+    """The user changes its own password; its other sessions (all but `keep`) end."""
     hasher = _hasher_and_dummy()[0]
     try:
         hasher.verify(user.password_hash, current_password or "")
@@ -234,6 +245,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     record("user.password_change", "user", user.id, user=user)
+    end_all_sessions(user, "password_change", keep=keep, actor=user)
 
 
 def set_language(user: User, language: str) -> None:

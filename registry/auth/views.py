@@ -5,6 +5,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -16,7 +17,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from registry.audit.service import record
-from registry.auth import service
+from registry.auth import service, sessions
 from registry.auth.countries import country_choices
 from registry.auth.decorators import permission_required
 from registry.auth.forms import (
@@ -29,7 +30,7 @@ from registry.auth.forms import (
     kind_choices,
     role_choices,
 )
-from registry.auth.models import Agency, AgencyKind, ApiToken, Country, User
+from registry.auth.models import Agency, AgencyKind, ApiToken, Country, User, UserSession
 from registry.auth.roles import Permission, Role
 from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError
@@ -58,6 +59,7 @@ def login():
             return render_template("auth/login.html", form=form), 401
         session.clear()
         session.permanent = True
+        session["sid"] = sessions.open_session(user, request.remote_addr, request.user_agent.string)
         login_user(user)
         session["_had_login"] = True
         session["language"] = user.language
@@ -68,6 +70,8 @@ def login():
 @blueprint.route("/logout", methods=["POST"])
 def logout():
     record("auth.logout", "user", current_user.id)
+    if g.get("user_session") is not None:
+        sessions.end_session(g.user_session, "logout", current_user)
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
@@ -88,7 +92,7 @@ def account():
         if password_form.validate_on_submit():
             try:
                 service.change_password(current_user, password_form.current_password.data,
-                                        password_form.new_password.data)
+                                        password_form.new_password.data, keep=g.user_session)
             except DomainError as error:
                 getattr(password_form, error.field or "new_password").errors.append(str(error.message))
             else:
@@ -111,7 +115,30 @@ def account():
         .order_by(ApiToken.created_at)
     ).all()
     return render_template("auth/account.html", language_form=language_form,
-                           password_form=password_form, tokens=tokens)
+                           password_form=password_form, tokens=tokens,
+                           sessions=sessions.open_sessions(current_user), this_session=g.user_session,
+                           device=sessions.device)
+
+
+@blueprint.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+def session_end(session_id: int):
+    user_session = get_visible_or_404(current_user, UserSession, session_id, CHANGE)
+    sessions.end_session(user_session, "ended_by_user", current_user)
+    if user_session.id == g.user_session.id:
+        logout_user()
+        session.clear()
+        flash(_("You are logged out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("The session is ended: that browser must log in again."), "success")
+    return redirect(url_for("auth.account") + "#sessions")
+
+
+@blueprint.route("/account/sessions/end-others", methods=["POST"])
+def sessions_end_others():
+    count = sessions.end_all_sessions(current_user, "ended_by_user", keep=g.user_session,
+                                      actor=current_user)
+    flash(_("%(count)d other sessions ended.", count=count), "success")
+    return redirect(url_for("auth.account") + "#sessions")
 
 
 @blueprint.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
