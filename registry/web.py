@@ -12,8 +12,8 @@ from registry.extensions import csrf, db, login_manager
 
 # Endpoints reachable without logging in. Everything else needs a user.
 # /metrics is for the scraper: keep it off the public proxy, or set REGISTRY_METRICS_TOKEN.
-PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.healthz", "main.readyz", "main.metrics",
-                              "main.set_language"})
+PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "auth.second_factor", "auth.enrol",
+                              "main.healthz", "main.readyz", "main.metrics", "main.set_language"})
 
 ERROR_MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Check what you typed and try again.")),

@@ -95,7 +95,43 @@ class World:
         return self.countries[country_code]
 
 
+# Recovery codes of the second factors the tests set up, by TOTP secret: the helper uses
+# them when the codes of the current time window are used up.
+RECOVERY_CODES: dict[str, list[str]] = {}
+
+
+def unused_totp_code(user: User) -> str | None:
+    """A real code of the user's authenticator, of a time step not used yet (a code is
+    accepted once), or None when the three steps of the window are used."""
+    import time
+
+    import pyotp
+
+    totp = pyotp.TOTP(user.totp_secret)
+    current = int(time.time() // totp.interval)
+    for step in (current - 1, current, current + 1):
+        if user.totp_last_step is None or step > user.totp_last_step:
+            return totp.generate_otp(step)
+    return None
+
+
+def enrol_second_factor(user: User) -> None:
+    """Set up the user's second factor as the enrolment page does, with a real code."""
+    import time
+
+    import pyotp
+
+    from registry.auth import two_factor
+
+    secret = two_factor.new_secret()
+    totp = pyotp.TOTP(secret)
+    # The code of the previous step, so that the current and next ones remain for logins.
+    code = totp.generate_otp(int(time.time() // totp.interval) - 1)
+    RECOVERY_CODES[secret] = two_factor.enable(user, secret, code)
+
+
 def build_world() -> World:
+    from registry.auth import two_factor
     from registry.auth.service import create_agency, create_user
 
     world = World()
@@ -108,6 +144,8 @@ def build_world() -> World:
             users[role.value] = create_user(
                 None, email=f"{role.value}@{country_code.lower()}.test", name=f"{role.value} {country_code}",
                 agency=agency, role=role, password=PASSWORD)
+            if two_factor.is_required(users[role.value]):
+                enrol_second_factor(users[role.value])
         world.countries[country_code] = CountryWorld(agency, users)
     from registry.auth.service import create_api_token
 
@@ -148,10 +186,44 @@ class Actions:
         return match.group(1)
 
     def login(self, user_or_email, password: str = PASSWORD):
+        """Log in with the password, then with the second factor when the page asks for
+        it: a real code of the user's authenticator (set up on the way if the role
+        requires it and it has none yet)."""
         email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
         token = self.csrf_token("/login")
-        return self.client.post("/login", data={"email": email, "password": password,
-                                                "csrf_token": token})
+        response = self.client.post("/login", data={"email": email, "password": password,
+                                                    "csrf_token": token})
+        location = response.headers.get("Location", "")
+        if response.status_code == 302 and location.endswith("/login/enrol"):
+            # Set up on the way, then log in as the user will from now on, with a code.
+            self.enrol_at_login()
+            self.logout()
+            return self.login(email, password)
+        if response.status_code == 302 and location.endswith("/login/code"):
+            return self.second_factor(email)
+        return response
+
+    def enrol_at_login(self):
+        import time
+
+        import pyotp
+
+        page = self.client.get("/login/enrol").get_data(as_text=True)
+        secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+        totp = pyotp.TOTP(secret)
+        code = totp.generate_otp(int(time.time() // totp.interval) - 1)
+        response = self.post("/login/enrol", {"code": code}, token_from="/login/enrol")
+        RECOVERY_CODES[secret] = re.findall(r"<li><code>([0-9a-f]{5}-[0-9a-f]{5})</code></li>",
+                                            response.get_data(as_text=True))
+        return response
+
+    def second_factor(self, email: str):
+        from sqlalchemy import select
+
+        db.session.expire_all()
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        code = unused_totp_code(user) or RECOVERY_CODES[user.totp_secret].pop()
+        return self.post("/login/code", {"code": code}, token_from="/login/code")
 
     def logout(self):
         return self.client.post("/logout", data={"csrf_token": self.csrf_token("/account")})

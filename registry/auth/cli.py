@@ -94,6 +94,10 @@ def demo():
     click.echo("DEMO DATA — not for real use. These passwords are shown once:")
     for email, role, password in created:
         click.echo(f"  {email:40} {role:16} {password}")
+    click.echo("Supervisors and administrators set up a second factor at their first login: "
+               "scan the QR code the registry shows with an authenticator app (FreeOTP, Aegis, "
+               "Google Authenticator...), or give its key to `oathtool --totp -b KEY`, then "
+               "type the six digits. Keep the ten recovery codes it shows.")
 
 
 @users_cli.command("create")

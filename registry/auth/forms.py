@@ -21,6 +21,18 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+                       description=_l("The six digits your authenticator app shows, or one of "
+                                      "your recovery codes."))
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(_l("Code shown by the app"), validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
 class AccountForm(FlaskForm):
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 

@@ -59,7 +59,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ_RECORDS}),
     Role.OFFICER: frozenset(_OFFICER),
     Role.TRACING_OFFICER: frozenset(_TRACING),
-    Role.SUPERVISOR: frozenset(_TRACING | {Permission.APPROVE, Permission.DELETE_RECORDS}),
+    # Supervisors answer for their agency's work: they read its audit log.
+    Role.SUPERVISOR: frozenset(_TRACING | {Permission.APPROVE, Permission.DELETE_RECORDS,
+                                           Permission.READ_AGENCY_AUDIT}),
     Role.AGENCY_ADMIN: frozenset(
         {Permission.READ_RECORDS, Permission.MANAGE_AGENCY_USERS, Permission.READ_AGENCY_AUDIT}
     ),

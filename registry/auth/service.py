@@ -117,11 +117,24 @@ def authenticate(email: str, password: str, remote_address: str | None = None) -
         raise refused
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return user
+
+
+def complete_login(user: User, remote_address: str | None = None, second_factor: str | None = None) -> None:
+    """The password (and the second factor, when the user has one) were right: the login
+    is recorded and the failure count starts again."""
     user.failed_logins = 0
     user.locked_until = None
-    user.last_login_at = now
-    record("auth.login", "user", user.id, user=user, remote_address=remote_address)
-    return user
+    user.last_login_at = utcnow()
+    record("auth.login", "user", user.id, {"second_factor": second_factor} if second_factor else None,
+           user=user, remote_address=remote_address)
+
+
+def register_failure(user: User, now, remote_address: str | None) -> None:
+    """Count a failed login step (a wrong second-factor code); lock after too many."""
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        _lock(user, now, remote_address)
 
 
 def _lock(user: User, now, remote_address: str | None) -> None:

@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -17,14 +18,16 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from registry.audit.service import record
-from registry.auth import service, sessions
+from registry.auth import service, sessions, two_factor
 from registry.auth.countries import country_choices
 from registry.auth.decorators import permission_required
 from registry.auth.forms import (
     AccountForm,
     AgencyForm,
+    EnrolForm,
     LoginForm,
     PasswordChangeForm,
+    SecondFactorForm,
     UserCreateForm,
     UserEditForm,
     kind_choices,
@@ -45,6 +48,11 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
+# What the browser holds between a right password and a right second-factor code.
+PENDING_LOGIN = "pending_login"
+PENDING_SECRET = "pending_secret"
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
@@ -57,14 +65,139 @@ def login():
         except service.LoginRefused as refused:
             flash(str(refused.message), "error")
             return render_template("auth/login.html", form=form), 401
+        next_page = _safe_next(request.args.get("next"))
         session.clear()
-        session.permanent = True
-        session["sid"] = sessions.open_session(user, request.remote_addr, request.user_agent.string)
-        login_user(user)
-        session["_had_login"] = True
-        session["language"] = user.language
-        return redirect(_safe_next(request.args.get("next")))
+        if user.has_second_factor or two_factor.is_required(user):
+            session[PENDING_LOGIN] = {"user": user.id, "version": user.session_version,
+                                      "at": int(time.time()), "next": next_page}
+            return redirect(url_for("auth.second_factor" if user.has_second_factor else "auth.enrol"))
+        _open_session(user, None)
+        return redirect(next_page)
     return render_template("auth/login.html", form=form)
+
+
+def _open_session(user: User, second_factor: str | None) -> None:
+    service.complete_login(user, request.remote_addr, second_factor)
+    session.clear()
+    session.permanent = True
+    session["sid"] = sessions.open_session(user, request.remote_addr, request.user_agent.string)
+    login_user(user)
+    session["_had_login"] = True
+    session["language"] = user.language
+
+
+def _pending_user() -> User | None:
+    """The user whose password was right a moment ago, if the step is still open."""
+    pending = session.get(PENDING_LOGIN) or {}
+    if not pending or time.time() - pending.get("at", 0) > two_factor.pending_seconds():
+        return None
+    user = db.session.get(User, pending.get("user"))
+    if user is None or not user.is_active or user.session_version != pending.get("version"):
+        return None
+    return user
+
+
+def _login_again():
+    session.pop(PENDING_LOGIN, None)
+    session.pop(PENDING_SECRET, None)
+    flash(_("Log in again: the step after the password lasts a few minutes only."), "warning")
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def second_factor():
+    user = _pending_user()
+    if user is None or not user.has_second_factor:
+        return _login_again()
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            used = two_factor.check_code(user, form.code.data, request.remote_addr)
+        except DomainError as error:
+            if user.locked_until is not None:
+                session.pop(PENDING_LOGIN, None)
+            flash(str(error.message), "error")
+            return render_template("auth/second_factor.html", form=form), 401
+        next_page = session[PENDING_LOGIN].get("next") or url_for("main.index")
+        _open_session(user, used)
+        if used == "recovery":
+            flash(_("You used a recovery code; %(count)d remain. Make new ones from your account "
+                    "page if few are left.", count=two_factor.remaining_recovery_codes(user)),
+                  "warning")
+        return redirect(next_page)
+    return render_template("auth/second_factor.html", form=form)
+
+
+@blueprint.route("/login/enrol", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def enrol():
+    """First login of a user whose role requires a second factor: it sets one up before
+    its session opens."""
+    user = _pending_user()
+    if user is None:
+        return _login_again()
+    if user.has_second_factor:
+        return redirect(url_for("auth.second_factor"))
+    form = EnrolForm()
+    secret = session.get(PENDING_SECRET) or two_factor.new_secret()
+    session[PENDING_SECRET] = secret
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.enable(user, secret, form.code.data)
+        except DomainError as error:
+            form.code.errors.append(str(error.message))
+        else:
+            next_page = session[PENDING_LOGIN].get("next") or url_for("main.index")
+            _open_session(user, "enrolled")
+            return render_template("auth/recovery_codes.html", codes=codes, next_page=next_page)
+    return render_template("auth/enrol.html", form=form, secret=secret, at_login=True,
+                           qr=two_factor.qr_svg(two_factor.provisioning_uri(user, secret)))
+
+
+@blueprint.route("/account/second-factor", methods=["GET", "POST"])
+def account_second_factor():
+    """Set up a second factor from the account page (offered to every role)."""
+    if current_user.has_second_factor:
+        return redirect(url_for("auth.account") + "#second-factor")
+    form = EnrolForm()
+    secret = session.get(PENDING_SECRET) or two_factor.new_secret()
+    session[PENDING_SECRET] = secret
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.enable(current_user, secret, form.code.data)
+        except DomainError as error:
+            form.code.errors.append(str(error.message))
+        else:
+            session.pop(PENDING_SECRET, None)
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next_page=url_for("auth.account"))
+    return render_template("auth/enrol.html", form=form, secret=secret, at_login=False,
+                           qr=two_factor.qr_svg(two_factor.provisioning_uri(current_user, secret)))
+
+
+@blueprint.route("/account/second-factor/recovery-codes", methods=["POST"])
+def recovery_codes_renew():
+    try:
+        codes = two_factor.new_recovery_codes(current_user)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/recovery_codes.html", codes=codes, next_page=url_for("auth.account"))
+
+
+@blueprint.route("/account/second-factor/off", methods=["POST"])
+def second_factor_off():
+    form = SecondFactorForm(prefix="off")
+    try:
+        if not form.validate_on_submit():
+            raise DomainError(_("Type a current code to turn the second factor off."))
+        two_factor.disable(current_user, form.code.data)
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("The second factor is turned off."), "success")
+    return redirect(url_for("auth.account") + "#second-factor")
 
 
 @blueprint.route("/logout", methods=["POST"])
@@ -117,7 +250,9 @@ def account():
     return render_template("auth/account.html", language_form=language_form,
                            password_form=password_form, tokens=tokens,
                            sessions=sessions.open_sessions(current_user), this_session=g.user_session,
-                           device=sessions.device)
+                           device=sessions.device, off_form=SecondFactorForm(prefix="off"),
+                           second_factor_required=two_factor.is_required(current_user),
+                           recovery_left=two_factor.remaining_recovery_codes(current_user))
 
 
 @blueprint.route("/account/sessions/<int:session_id>/end", methods=["POST"])
@@ -208,6 +343,21 @@ def user_edit(user_id: int):
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     return render_template("admin/user_form.html", form=form, user=user)
+
+
+@blueprint.route("/admin/users/<int:user_id>/second-factor/reset", methods=["POST"])
+@permission_required(Permission.MANAGE_AGENCY_USERS)
+def user_second_factor_reset(user_id: int):
+    user = get_visible_or_404(current_user, User, user_id, CHANGE)
+    try:
+        two_factor.reset(current_user, user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("The second factor of %(email)s is reset: a new one is set up at the next login.",
+                email=user.email), "success")
+    return redirect(url_for("auth.user_edit", user_id=user_id))
 
 
 # --- Agencies -------------------------------------------------------------------------
