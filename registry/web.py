@@ -13,6 +13,7 @@ from registry.extensions import csrf, db, login_manager
 # Endpoints reachable without logging in. Everything else needs a user.
 # /metrics is for the scraper: keep it off the public proxy, or set REGISTRY_METRICS_TOKEN.
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "auth.second_factor", "auth.enrol",
+                              "auth.password_forgot", "auth.password_reset", "auth.invitation",
                               "main.healthz", "main.readyz", "main.metrics", "main.set_language"})
 
 ERROR_MESSAGES = {

@@ -8,7 +8,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from registry.auth.models import AgencyKind
 from registry.auth.roles import Role
@@ -31,6 +31,20 @@ class SecondFactorForm(FlaskForm):
 class EnrolForm(FlaskForm):
     code = StringField(_l("Code shown by the app"), validators=[DataRequired(), Length(max=20)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class PasswordForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class PasswordChoiceForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=256)],
+        description=_l("At least 12 characters, with three of: lower-case, capitals, digits, symbols."))
+    confirm_password = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
+    )
 
 
 class AccountForm(FlaskForm):
@@ -64,8 +78,10 @@ class UserCreateForm(FlaskForm):
     role = SelectField(_l("Role"))
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     password = PasswordField(
-        _l("Initial password"), validators=[DataRequired(), Length(max=256)],
-        description=_l("At least 12 characters, with three of: lower-case, capitals, digits, symbols."),
+        _l("Initial password"), validators=[Optional(), Length(max=256)],
+        description=_l("Leave empty to e-mail an invitation: the user chooses its own password. "
+                       "Otherwise at least 12 characters, with three of: lower-case, capitals, "
+                       "digits, symbols."),
     )
 
 

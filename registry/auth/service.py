@@ -4,6 +4,7 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -40,10 +41,35 @@ def _hasher_and_dummy() -> tuple[PasswordHasher, str]:
         _hashers[key] = (hasher, hasher.hash("not-a-real-password-for-timing"))
     return _hashers[key]
 
-COMMON_PASSWORDS = {
-    "password1234", "motdepasse12", "azertyuiop12", "123456789012", "qwertyuiop12",
-    "administrator", "administrateur", "changeme1234", "bienvenue1234", "welcome12345",
-}
+_COMMON_PASSWORDS: frozenset[str] | None = None
+_LOOK_ALIKES = str.maketrans({"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e",
+                              "$": "s", "5": "s", "7": "t"})
+
+
+def common_passwords() -> frozenset[str]:
+    """The list shipped in registry/auth/data/common-passwords.txt, read once."""
+    global _COMMON_PASSWORDS
+    if _COMMON_PASSWORDS is None:
+        path = Path(__file__).parent / "data" / "common-passwords.txt"
+        _COMMON_PASSWORDS = frozenset(
+            line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#"))
+    return _COMMON_PASSWORDS
+
+
+def is_common_password(password: str) -> bool:
+    """One of the common passwords, or a common word with digits and symbols around it
+    ("Motdepasse2026!", "P@ssw0rd-1234")."""
+    lowered = password.lower()
+    common = common_passwords()
+    if lowered in common:
+        return True
+    core = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", lowered)
+    if core in common:
+        return True
+    # Read the look-alikes only inside the word, after its digits and symbols are trimmed.
+    trimmed = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", re.sub(r"[\d!@$]+$", "", lowered))
+    return trimmed.translate(_LOOK_ALIKES) in common or lowered.translate(_LOOK_ALIKES) in common
 
 
 def password_problems(password: str, min_length: int | None = None) -> list:
@@ -63,7 +89,7 @@ def password_problems(password: str, min_length: int | None = None) -> list:
         problems.append(
             _l("Use at least three of: lower-case letters, capitals, digits, symbols.")
         )
-    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 5:
+    if is_common_password(password) or len(set(password)) < 5:
         problems.append(_l("This password is too easy to guess."))
     return problems
 
@@ -192,7 +218,7 @@ def _check_platform_admin_remains(*, without_user: User | None = None,
 
 
 def create_user(actor: User | None, *, email: str, name: str, agency: Agency, role: Role,
-                password: str, language: str = "fr") -> User:
+                password: str | None, language: str = "fr") -> User:
     """Create an account. Agency admins create users of their own agency only, with a
     role no higher than their own, and never platform admins; `actor=None` is the
     command line."""
@@ -205,12 +231,18 @@ def create_user(actor: User | None, *, email: str, name: str, agency: Agency, ro
     email = email.strip().lower()
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise DomainError(_l("A user with this e-mail already exists."), field="email")
-    problems = password_problems(password)
-    if problems:
-        raise DomainError(problems[0], field="password")
+    if password is None:
+        # An invited user chooses its password through the e-mailed link; until then no
+        # password opens the account (a random one nobody knows).
+        password_hash = hash_password(secrets.token_urlsafe(32))
+    else:
+        problems = password_problems(password)
+        if problems:
+            raise DomainError(problems[0], field="password")
+        password_hash = hash_password(password)
     user = User(email=email, name=name.strip(), agency=agency, role=role,
                 language=language if language in ("fr", "en") else "fr",
-                password_hash=hash_password(password))
+                password_hash=password_hash)
     db.session.add(user)
     db.session.flush()
     record("user.create", "user", user.id,

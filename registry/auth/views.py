@@ -18,7 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from registry.audit.service import record
-from registry.auth import service, sessions, two_factor
+from registry.auth import links, service, sessions, two_factor
 from registry.auth.countries import country_choices
 from registry.auth.decorators import permission_required
 from registry.auth.forms import (
@@ -27,6 +27,8 @@ from registry.auth.forms import (
     EnrolForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordChoiceForm,
+    PasswordForgotForm,
     SecondFactorForm,
     UserCreateForm,
     UserEditForm,
@@ -287,6 +289,53 @@ def token_revoke(token_id: int):
     return redirect(url_for("auth.account"))
 
 
+# --- Password reset and invitations -------------------------------------------------
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def password_forgot():
+    form = PasswordForgotForm()
+    if form.validate_on_submit():
+        links.request_password_reset(form.email.data, request.remote_addr)
+        # The same answer whether or not the e-mail has an account.
+        flash(_("If an account has this e-mail, a link to choose a new password was sent to it. "
+                "It works once, within one hour."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/password_forgot.html", form=form)
+
+
+def _password_by_link(token: str, purpose: str):
+    try:
+        links.valid_link(token, purpose)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return render_template("auth/password_link.html", form=None, purpose=purpose), 404
+    form = PasswordChoiceForm()
+    if form.validate_on_submit():
+        try:
+            links.set_password_by_link(token, purpose, form.new_password.data, request.remote_addr)
+        except DomainError as error:
+            form.new_password.errors.append(str(error.message))
+        else:
+            session.clear()
+            flash(_("Your password is saved. Log in with it."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/password_link.html", form=form, purpose=purpose)
+
+
+@blueprint.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def password_reset(token: str):
+    return _password_by_link(token, links.RESET)
+
+
+@blueprint.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def invitation(token: str):
+    return _password_by_link(token, links.INVITATION)
+
+
 # --- Users of an agency --------------------------------------------------------------
 
 
@@ -312,14 +361,22 @@ def user_create():
     form.role.choices = role_choices(current_user)
     if form.validate_on_submit():
         agency = get_visible_or_404(current_user, Agency, form.agency_id.data)
+        fields = dict(email=form.email.data, name=form.name.data, agency=agency,
+                      role=Role(form.role.data), language=form.language.data)
         try:
-            user = service.create_user(current_user, email=form.email.data, name=form.name.data,
-                                       agency=agency, role=Role(form.role.data),
-                                       password=form.password.data, language=form.language.data)
+            if form.password.data:
+                user = service.create_user(current_user, password=form.password.data, **fields)
+            else:
+                user = links.invite_user(current_user, **fields)
         except DomainError as error:
+            db.session.rollback()
             getattr(form, error.field or "email").errors.append(str(error.message))
         else:
-            flash(_("User %(email)s created.", email=user.email), "success")
+            if form.password.data:
+                flash(_("User %(email)s created.", email=user.email), "success")
+            else:
+                flash(_("User %(email)s created: an invitation to choose a password was e-mailed, "
+                        "valid seven days.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
