@@ -67,7 +67,10 @@ def build(env: dict, records: int) -> dict:
     subprocess.run([str(ROOT / ".venv/bin/flask"), "registry", "init"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     os.environ.update({key: env[key] for key in ("REGISTRY_INSTANCE_PATH",)})
+    import pyotp
+
     from registry import create_app
+    from registry.auth import two_factor
     from registry.auth.models import AgencyKind, Country
     from registry.auth.roles import Role
     from registry.auth.service import create_agency, create_user
@@ -88,7 +91,13 @@ def build(env: dict, records: int) -> dict:
             role = (Role.TRACING_OFFICER, Role.OFFICER, Role.VIEWER, Role.SUPERVISOR)[number % 4]
             user = create_user(None, email=f"user{number}.{code.lower()}@load.bench", name=f"User {number} {code}",
                                agency=agency, role=role, password=PASSWORD)
-            accounts.append(f"{user.email}:{PASSWORD}")
+            secret = ""
+            if two_factor.is_required(user):
+                # Supervisors log in with a second factor: set one up with a real code.
+                secret = two_factor.new_secret()
+                totp = pyotp.TOTP(secret)
+                two_factor.enable(user, secret, totp.generate_otp(int(time.time() // totp.interval) - 1))
+            accounts.append(f"{user.email}:{PASSWORD}:{secret}")
             if role == Role.SUPERVISOR:
                 officers[code] = user
     db.session.commit()
@@ -263,12 +272,19 @@ def log_in(base: str, accounts: list[str]) -> list[dict]:
 
     sessions = []
     for account in accounts:
-        email, password = account.split(":", 1)
+        email, password, secret = account.split(":", 2)
         browser = requests.Session()
         page = browser.get(f"{base}/login", timeout=60).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         answer = browser.post(f"{base}/login", data={"email": email, "password": password, "csrf_token": token},
                               allow_redirects=False, timeout=120)
+        if secret and answer.headers.get("Location", "").endswith("/login/code"):
+            import pyotp
+
+            page = browser.get(f"{base}/login/code", timeout=60).text
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            answer = browser.post(f"{base}/login/code", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token},
+                                  allow_redirects=False, timeout=120)
         if answer.status_code != 302:
             raise SystemExit(f"{email} could not log in: {answer.status_code}")
         sessions.append({"cookie": f"session={browser.cookies['session']}",
