@@ -21,7 +21,8 @@ users_cli = click.Group("users", help="Manage user accounts.")
 
 # Steps that features add to `flask registry init` (e.g. the reference starter table).
 INIT_STEPS: list = []
-# Steps that features add to `flask registry demo`, called with the demo agencies by code.
+# Steps that features add to `flask registry demo`, called with the demo agencies by code
+# (a step reads the command's options, such as --records, from click's current context).
 DEMO_STEPS: list = []
 
 
@@ -57,10 +58,13 @@ def _demo_password() -> str:
 
 
 @registry_cli.command("demo")
+@click.option("--records", type=click.IntRange(min=0), default=None,
+              help="How many weapon records to generate (a few thousand by default).")
 @with_appcontext
-def demo():
+def demo(records):
     """Load clearly marked demo data: four states, a national commission each, a user
-    of every role. Passwords are printed once, here."""
+    of every role, and what features add (records, hits, traces, an import: `--records`
+    sets how many records). Passwords are printed once, here."""
     created = []
     agencies = {}
     for code, country_code, name in DEMO_AGENCIES:

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from registry.auth.scoping import COMMAND_LINE
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.reports import service
+from registry.reports import demo, service  # noqa: F401  (demo: the step of `flask registry demo`)
 
 reports_cli = click.Group("reports", help="Statistics and the reports a state owes.")
 
