@@ -24,7 +24,13 @@ blueprint = Blueprint("main", __name__)
 
 @blueprint.route("/")
 def index():
-    return render_template("main/index.html")
+    from registry.reports.dashboard import dashboard
+    from registry.tracing.workflow import Status
+    from registry.weapons.models import WeaponStatus
+
+    return render_template("main/index.html", dashboard=dashboard(current_user),
+                           weapon_statuses={status.value: status for status in WeaponStatus},
+                           trace_statuses={status.value: status for status in Status})
 
 
 @blueprint.route("/healthz")

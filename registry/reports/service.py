@@ -585,3 +585,36 @@ def summary(user, filters: Filters) -> dict:
                                    for row in tracing_figures["by_partner"]}},
         "sdg_16_4_2": {key: report["sdg_16_4_2"][key] for key in ("numerator", "denominator", "value")},
     }
+
+
+def filter_choices(user, state: str) -> dict:
+    """The options of the statistics filters for the user and state (plain values)."""
+    from registry.reports.regions import subdivisions
+
+    allowed = states_of(user)
+    with_agencies = select(Agency.country_code).distinct()
+    states = db.session.execute(select(Country.code, Country.name_en, Country.name_fr)
+                                .where(Country.code.in_(with_agencies if allowed is None else allowed or [""]))
+                                .order_by(Country.name_en)).all()
+    agencies = db.session.execute(
+        select(Agency.code, Agency.name).where(Agency.country_code == state).order_by(Agency.name)
+    ).all() if state != ALL_STATES else []
+    return {
+        "all_states": allowed is None,
+        "states": [{"key": code, "name": english, "name_fr": french} for code, english, french in states],
+        "agencies": [{"key": code, "name": name} for code, name in agencies],
+        "regions": [{"key": item.code, "name": item.name_en, "name_fr": item.name_fr}
+                    for item in (subdivisions(state) if state != ALL_STATES else ())],
+        "types": [{"key": str(key), "name": english, "name_fr": french} for key, english, french in
+                  db.session.execute(select(WeaponType.id, WeaponType.name_en, WeaponType.name_fr)
+                                     .order_by(WeaponType.name_en))],
+        "calibres": [{"key": str(key), "name": name} for key, name in
+                     db.session.execute(select(Calibre.id, Calibre.name).order_by(Calibre.name))],
+        "makes": [{"key": str(key), "name": name} for key, name in
+                  db.session.execute(select(Make.id, Make.name).order_by(Make.name))],
+        "countries": [{"key": code, "name": english, "name_fr": french} for code, english, french in
+                      db.session.execute(select(Country.code, Country.name_en, Country.name_fr)
+                                         .order_by(Country.name_en))],
+        "statuses": [status.value for status in WeaponStatus],
+        "sources": list(SOURCES),
+    }

@@ -1,0 +1,12 @@
+from tests.authorization import Route
+
+ROUTES = [
+    Route("reports.statistics"),
+    # Another state's figures: refused with a message (400), never shown; the platform
+    # administrator may see every state.
+    Route("reports.statistics", args=lambda world: {"state": "NE"}, default=400,
+          expect={"platform_admin": 200}),
+    Route("reports.export", args=lambda world: {"name": "status", "extension": "csv"}),
+    Route("reports.export", args=lambda world: {"name": "make", "extension": "xlsx", "state": "NE"},
+          default=400, expect={"platform_admin": 200}),
+]
