@@ -44,4 +44,30 @@ def summary(country, date_from, date_to, out):
     click.echo(f"{figures['total']} records of {country.upper()} written to {out}.")
 
 
+@reports_cli.command("iafq")
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code of the state, e.g. ML.")
+@click.option("--year", required=True, help="The year reported, e.g. 2024.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write the workbook (xlsx) here.")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, writable=True), help="Write the PDF here.")
+@click.option("--language", type=click.Choice(["fr", "en"]), default="fr")
+@with_appcontext
+def iafq(country, year, out, pdf_path, language):
+    """Write a state's yearly report (UNODC IAFQ tables, SDG 16.4.2, ITI tracing figures)."""
+    from registry.reports import iafq as yearly
+
+    if not out and not pdf_path:
+        raise click.ClickException("Give --out FILE.xlsx, --pdf FILE.pdf or both.")
+    try:
+        outputs = [(path, yearly.file_bytes(kind, COMMAND_LINE, country, year, language))
+                   for kind, path in (("xlsx", out), ("pdf", pdf_path)) if path]
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    for path, content in outputs:
+        with open(path, "wb") as handle:
+            handle.write(content)
+        click.echo(f"Report of {country.upper()} for {year} written to {path}.")
+
+
 commands = [reports_cli]

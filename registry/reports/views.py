@@ -66,6 +66,29 @@ def export(name: str, extension: str):
                     headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 
 
+@blueprint.route("/yearly.<extension>")
+@permission_required(Permission.READ_RECORDS)
+def yearly(extension: str):
+    """The yearly report (IAFQ tables, SDG 16.4.2, ITI figures) of a state and year."""
+    from registry.reports import iafq
+
+    language = request.args.get("language", "")
+    if extension not in ("xlsx", "pdf") or language not in ("", "fr", "en"):
+        return render_template("errors/error.html", code=404, title=_("Not found"),
+                               message=_("This page does not exist, or you may not see it.")), 404
+    language = language or current_user.language
+    try:
+        state = service.resolve_state(current_user, request.args.get("state", ""))
+        content = iafq.file_bytes(extension, current_user, state, request.args.get("year", ""), language)
+    except DomainError as error:
+        return render_template("errors/error.html", code=400, title=_("Bad request"),
+                               message=str(error.message)), 400
+    mimetype = XLSX if extension == "xlsx" else "application/pdf"
+    file_name = f"report-{state.lower()}-{request.args.get('year', '')[:4]}-{language}.{extension}"
+    return Response(content, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
+
+
 def _heading(report: dict) -> str:
     terms = ", ".join(f"{key}={value}" for key, value in report["filters"].items())
     return _("Statistics of %(state)s", state=report["state"]) + (f" ({terms})" if terms else "")

@@ -9,4 +9,7 @@ ROUTES = [
     Route("reports.export", args=lambda world: {"name": "status", "extension": "csv"}),
     Route("reports.export", args=lambda world: {"name": "make", "extension": "xlsx", "state": "NE"},
           default=400, expect={"platform_admin": 200}),
+    Route("reports.yearly", args=lambda world: {"extension": "xlsx", "year": "2024"}),
+    Route("reports.yearly", args=lambda world: {"extension": "pdf", "year": "2024", "state": "NE"},
+          default=400, expect={"platform_admin": 200}),
 ]
