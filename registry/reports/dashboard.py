@@ -38,9 +38,11 @@ def _records_by_status(user, since: date, until: date) -> dict:
 def _hits(user) -> dict:
     rows = db.session.execute(
         visible(user, Hit).where(Hit.status == HitStatus.NEW)
-        .with_only_columns(Hit.searcher_agency_id == user.agency_id, func.count(Hit.id))
-        .group_by(Hit.searcher_agency_id == user.agency_id).order_by(None))
-    by_side = {bool(ours): count for ours, count in rows}
+        .with_only_columns(Hit.searcher_agency_id, func.count(Hit.id))
+        .group_by(Hit.searcher_agency_id).order_by(None))
+    by_side: dict[bool, int] = {}
+    for agency_id, count in rows:
+        by_side[agency_id == user.agency_id] = by_side.get(agency_id == user.agency_id, 0) + count
     # Our search or record matched another state's wanted record: ours to confirm. Another
     # state's matched our wanted record: ours to answer.
     return {"to_confirm": by_side.get(True, 0), "to_answer": by_side.get(False, 0),
@@ -54,11 +56,14 @@ def _traces(user) -> dict:
     now = utcnow()
     mine = or_(TraceRequest.requested_agency_id == user.agency_id,
                TraceRequest.requesting_agency_id == user.agency_id)
-    received = TraceRequest.requested_agency_id == user.agency_id
+    # Grouped by their labels: PostgreSQL takes an expression with parameters in GROUP BY
+    # as another expression than the same one in SELECT.
+    received = (TraceRequest.requested_agency_id == user.agency_id).label("received")
+    overdue_now = overdue_condition(now).label("overdue")
     rows = db.session.execute(
         visible(user, TraceRequest).where(mine, TraceRequest.status.in_(list(TRACE_WAITING)))
-        .with_only_columns(received, TraceRequest.status, overdue_condition(now), func.count(TraceRequest.id))
-        .group_by(received, TraceRequest.status, overdue_condition(now)).order_by(None))
+        .with_only_columns(received, TraceRequest.status, overdue_now, func.count(TraceRequest.id))
+        .group_by(received, TraceRequest.status, overdue_now).order_by(None))
     boxes = {"inbox": {}, "outbox": {}}
     overdue = {"inbox": 0, "outbox": 0}
     for is_received, status, is_overdue, count in rows:
