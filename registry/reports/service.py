@@ -149,6 +149,8 @@ def resolve_state(user, state: str) -> str:
 
 def _day():
     """A record's day: its event date, or the day it was recorded."""
+    if db.engine.dialect.name == "sqlite":  # CAST(... AS DATE) would make a number of the text
+        return func.coalesce(Weapon.event_date, func.date(Weapon.created_at))
     return func.coalesce(Weapon.event_date, cast(Weapon.created_at, Date))
 
 

@@ -153,3 +153,13 @@ def test_tracing_figures_and_the_sdg_numerator_follow_the_answers_of_the_partner
     coverage = report["coverage"]
     assert (coverage["totals"]["traced"], coverage["totals"]["answered"]) == (2, 1)
     assert coverage["untraced_count"] == 4  # the 2023 record counts too: no period here
+
+
+def test_a_record_without_event_date_counts_on_the_day_it_was_recorded(world, reference):
+    from registry.extensions import utcnow
+
+    record(world["ML"].user("officer"), raw_make="Beretta", raw_serial="NO-DATE-1")
+    today = utcnow().date()
+    report = statistics(world["ML"].user("viewer"), Filters.parse({"year": str(today.year)}))
+    assert report["total"] == 1
+    assert {row["key"]: row["count"] for row in report["by_month"]}[today.strftime("%Y-%m")] == 1
