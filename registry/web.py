@@ -201,6 +201,13 @@ def init_app(app: Flask) -> None:
         before the colon, as French typography wants)."""
         return _("%(label)s:", label=text)
 
+    @app.template_filter("number")
+    def number(value) -> str:
+        """A count as the reader writes it: "12 345" in French, "12,345" in English."""
+        from flask_babel import format_number
+
+        return format_number(value)
+
     @app.context_processor
     def navigation_context():
         from flask_babel import get_locale

@@ -76,6 +76,11 @@ class Weapon(db.Model):
     __tablename__ = "weapon"
     __table_args__ = (
         Index("ix_weapon_country_created", "country_code", "created_at"),
+        # The list every user opens first (newest first) walks this index page by page.
+        Index("ix_weapon_created_id", "created_at", "id"),
+        Index("ix_weapon_reference_id", "reference", "id"),
+        # Every column of the sharing condition: a list's count reads this index, not the rows.
+        Index("ix_weapon_visibility", "country_code", "sharing", "agency_id", "deleted_at"),
         Index("ix_weapon_sharing_created", "sharing", "created_at"),
         Index("ix_weapon_status_created", "status", "created_at"),
         # One key for the agency and its state: a record's country is its agency's, and the

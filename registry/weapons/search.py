@@ -6,10 +6,10 @@ Every query goes through the user's scope; serial lookups use the serial_key ind
 """
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, any_, bindparam, func, or_, select
+from sqlalchemy import String, any_, bindparam, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from registry.audit.service import record
@@ -23,6 +23,9 @@ from registry.weapons.service import identification_fields, record_search_hits
 
 PAGE_SIZE = 50
 SERIAL_RESULTS_LIMIT = 200
+# A list's count stops here: counting every visible record of a large registry would scan it
+# at each page; past this many the list says "more than".
+COUNT_LIMIT = 1_000
 SORTS = {
     "created": Weapon.created_at, "reference": Weapon.reference, "event_date": Weapon.event_date,
     "status": Weapon.status, "make": Weapon.raw_make, "country": Weapon.country_code,
@@ -66,6 +69,11 @@ class SearchResult:
     page: int = 1
     key: str | None = None
     hits: list[Hit] = field(default_factory=list)
+    count: int = 0
+    count_is_lower_bound: bool = False  # more than `count` records matched
+    # Keyset cursors of the neighbouring pages (lists sorted by date recorded or reference).
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
 
 
 def _parse_date(value: str, name: str) -> date | None:
@@ -128,11 +136,81 @@ def filtered(user: User, criteria: Criteria):
     return statement
 
 
-def _ordered(statement, criteria: Criteria):
+def _ordered(statement, criteria: Criteria, reverse: bool = False):
     column = SORTS.get(criteria.sort, Weapon.created_at)
-    if criteria.direction == "asc":
+    ascending = (criteria.direction == "asc") != reverse
+    if ascending:
         return statement.order_by(column.asc(), Weapon.id.asc())
     return statement.order_by(column.desc(), Weapon.id.desc())
+
+
+# Sorts on a column that is never empty and indexed with the id: their pages are read from
+# where the previous page stopped (keyset), so a deep page costs what the first one does.
+KEYSET_SORTS = {"created", "reference"}
+
+
+def _cursor(weapon: Weapon, criteria: Criteria) -> str:
+    if criteria.sort == "reference":
+        return f"{weapon.id}~{weapon.reference}"
+    return f"{weapon.id}~{weapon.created_at.isoformat()}"
+
+
+def _parse_cursor(cursor: str, criteria: Criteria):
+    """(value, id) of a cursor, or None for one that is not ours (the first page then)."""
+    number, _sep, value = (cursor or "").partition("~")
+    try:
+        weapon_id = int(number)
+        if criteria.sort == "reference":
+            return value, weapon_id
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not 0 < weapon_id < 2**31:
+        return None
+    return moment, weapon_id
+
+
+def count_matches(statement) -> tuple[int, bool]:
+    """How many records a list holds, counted up to COUNT_LIMIT; (count, more_than_that)."""
+    limited = statement.with_only_columns(Weapon.id).order_by(None).limit(COUNT_LIMIT + 1).subquery()
+    count = db.session.scalar(select(func.count()).select_from(limited)) or 0
+    return min(count, COUNT_LIMIT), count > COUNT_LIMIT
+
+
+def _list_page(user: User, criteria: Criteria, page: int, page_size: int,
+               after: str | None, before: str | None) -> SearchResult:
+    statement = filtered(user, criteria)
+    count, more = count_matches(statement)
+    sort = criteria.sort if criteria.sort in SORTS else "created"
+    cursor = None
+    if sort in KEYSET_SORTS:
+        cursor = _parse_cursor(before or after or "", criteria)
+    if cursor is None:
+        rows = db.session.scalars(_ordered(statement, criteria).limit(page_size + 1)
+                                  .offset((page - 1) * page_size)).all()
+        weapons, has_next = list(rows[:page_size]), len(rows) > page_size
+    else:
+        column = SORTS[sort]
+        ascending = criteria.direction == "asc"
+        backwards = bool(before)
+        keys = tuple_(column, Weapon.id)
+        # Forwards on a descending list: smaller than the last row; backwards: the reverse.
+        beyond = keys > cursor if ascending != backwards else keys < cursor
+        rows = db.session.scalars(_ordered(statement.where(beyond), criteria, reverse=backwards)
+                                  .limit(page_size + 1)).all()
+        weapons = list(rows[:page_size])
+        if backwards:
+            weapons.reverse()
+            has_next = True
+        else:
+            has_next = len(rows) > page_size
+        if backwards and len(rows) <= page_size:
+            page = 1  # came back to the start
+    result = SearchResult(weapons, has_next=has_next, page=page, count=count, count_is_lower_bound=more)
+    if sort in KEYSET_SORTS and weapons:
+        result.next_cursor = _cursor(weapons[-1], criteria) if has_next else None
+        result.previous_cursor = _cursor(weapons[0], criteria) if page > 1 else None
+    return result
 
 
 def _key_among(keys: list[str]):
@@ -160,9 +238,11 @@ def serial_matches(user: User, key: str, criteria: Criteria, near: bool = True) 
 
 
 def search(user: User, criteria: Criteria, page: int = 1, *, audit: bool = True,
-           page_size: int = PAGE_SIZE) -> SearchResult:
-    """One page of results for the user, written to the audit log with its terms.
-    A serial search also records and announces the hits it makes."""
+           page_size: int = PAGE_SIZE, after: str | None = None, before: str | None = None) -> SearchResult:
+    """One page of results for the user, written to the audit log with its terms, and how
+    many records matched. A list sorted by date recorded or reference is paged by cursor
+    (`after` the last row of the page before, or `before` the first row of the page after);
+    a serial search also records and announces the hits it makes."""
     page = max(int(page or 1), 1)
     terms = criteria.terms()
     if criteria.serial:
@@ -177,14 +257,13 @@ def search(user: User, criteria: Criteria, page: int = 1, *, audit: bool = True,
                                   [weapon for weapon, _score in matches], terms)
         result = SearchResult([weapon for weapon, _score in window],
                               {weapon.id: score for weapon, score in window},
-                              has_next=len(matches) > start + page_size, page=page, key=key, hits=hits)
+                              has_next=len(matches) > start + page_size, page=page, key=key, hits=hits,
+                              count=len(matches), count_is_lower_bound=len(matches) >= SERIAL_RESULTS_LIMIT)
     else:
-        rows = db.session.scalars(_ordered(filtered(user, criteria), criteria)
-                                  .limit(page_size + 1).offset((page - 1) * page_size)).all()
-        result = SearchResult(list(rows[:page_size]), has_next=len(rows) > page_size, page=page)
+        result = _list_page(user, criteria, page, page_size, after, before)
     if audit:
         record("weapon.search", "weapon", None,
-               {"terms": terms, "page": page, "results": len(result.weapons),
+               {"terms": terms, "page": result.page, "results": len(result.weapons), "count": result.count,
                 "hits": [hit.id for hit in result.hits]}, user=user)
     return result
 

@@ -98,7 +98,8 @@ def index():
     criteria = search.Criteria.from_mapping(request.args)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     try:
-        result = search.search(current_user, criteria, page)
+        result = search.search(current_user, criteria, page, after=request.args.get("after"),
+                               before=request.args.get("before"))
     except DomainError as error:
         flash(str(error.message), "error")
         result = search.SearchResult([], page=page)
