@@ -302,7 +302,8 @@ def update_weapon(actor: User, weapon: Weapon, expected_version: int, **fields) 
     new_version = weapon.version + 1
     for name, value in changed.items():
         if name in ("serial_key", "identification_confidence"):
-            continue  # derived: shown through the fields they come from
+            setattr(weapon, name, value)
+            continue  # derived: no history row, shown through the fields they come from
         db.session.add(WeaponChange(weapon_id=weapon.id, user_id=actor.id, changed_at=now,
                                     version=new_version, field=name,
                                     old_value=_history_value(getattr(weapon, name)),
