@@ -137,3 +137,10 @@ class HitDecisionForm(FlaskForm):
     decision = HiddenField()
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)],
                            description=_l("Needed to dismiss: why it is not the same weapon."))
+
+
+class SerialListForm(FlaskForm):
+    """A list of serials pasted at once (how many, and none blank, the service checks)."""
+
+    serials = TextAreaField(_l("Serials, one a line"), validators=[Length(max=100_000)],
+                            render_kw={"rows": 8})

@@ -26,9 +26,15 @@ from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError, errors_by_field
 from registry.extensions import db
 from registry.reference.engine import get_identifier
-from registry.weapons import identification, photos, search, service
+from registry.weapons import identification, photos, search, serial_search, service
 from registry.weapons.export import weapons_workbook
-from registry.weapons.forms import DeleteForm, HitDecisionForm, PhotoForm, WeaponForm
+from registry.weapons.forms import (
+    DeleteForm,
+    HitDecisionForm,
+    PhotoForm,
+    SerialListForm,
+    WeaponForm,
+)
 from registry.weapons.models import (
     Hit,
     HitStatus,
@@ -126,6 +132,64 @@ def export():
         io.BytesIO(weapons_workbook(weapons)), as_attachment=True,
         download_name="weapons.xlsx",
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# --- Serial search: part of a serial, a pasted list, a sequence -------------------------------
+
+
+def _serial_search_page(list_form=None, **context):
+    errors = context.pop("errors", {})
+    return render_template("weapons/search.html", list_form=list_form or SerialListForm(),
+                           modes=serial_search.PARTIAL_MODES, args=request.args, errors=errors,
+                           **context)
+
+
+@blueprint.route("/search")
+@permission_required(Permission.READ_RECORDS)
+def serial_search_page():
+    kind = request.args.get("kind", "")
+    criteria = search.Criteria()
+    try:
+        if kind == "partial":
+            result = serial_search.partial_search(current_user, request.args.get("serial", ""),
+                                                  request.args.get("mode", "contains"), criteria)
+        elif kind == "sequence":
+            result = serial_search.sequence_search(current_user, request.args.get("make", ""),
+                                                   request.args.get("first", ""), request.args.get("last", ""),
+                                                   criteria)
+        else:
+            return _serial_search_page()
+    except DomainError as error:
+        return _serial_search_page(kind=kind, errors={f"{kind}.{error.field}": str(error.message)}), 400
+    return _serial_search_page(kind=kind, result=result)
+
+
+@blueprint.route("/search/list", methods=["POST"])
+@permission_required(Permission.READ_RECORDS)
+def serial_list_search():
+    form = SerialListForm()
+    if not form.validate_on_submit():
+        return _serial_search_page(form, kind="list", errors={"list.serials": " ".join(
+            str(error) for errors in form.errors.values() for error in errors)}), 400
+    try:
+        result = serial_search.list_search(current_user, form.serials.data, search.Criteria())
+    except DomainError as error:
+        return _serial_search_page(form, kind="list", errors={"list.serials": str(error.message)}), 400
+    return _serial_search_page(form, kind="list", list_result=result)
+
+
+@blueprint.route("/search/list.xlsx", methods=["POST"])
+@permission_required(Permission.READ_RECORDS)
+def serial_list_export():
+    form = SerialListForm()
+    try:
+        if not form.validate_on_submit():
+            raise DomainError(_l("The form had expired. Please send it again."), field="serials")
+        workbook = serial_search.export_list(current_user, form.serials.data, search.Criteria())
+    except DomainError as error:
+        return _serial_search_page(form, kind="list", errors={"list.serials": str(error.message)}), 400
+    return send_file(io.BytesIO(workbook), as_attachment=True, download_name="serials.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 # --- Create, view, edit, delete -------------------------------------------------------------

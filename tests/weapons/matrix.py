@@ -16,6 +16,10 @@ ROUTES = [
     Route("weapons.index"),
     Route("weapons.export"),
     Route("weapons.hits"),
+    # Serial search by part, pasted list and sequence: every reader, within its scope.
+    Route("weapons.serial_search_page"),
+    Route("weapons.serial_list_search", "POST", data=lambda w: {"serials": "NE-SECRET-77"}),
+    Route("weapons.serial_list_export", "POST", data=lambda w: {"serials": "NE-SECRET-77"}),
     Route("weapons.create", expect=everyone_but(403, *WRITERS)),
     Route("weapons.create", "POST", expect=everyone_but(403, *WRITERS), default=400),
     # Niger's national record: 404 for everyone of Mali, whatever the role may do.
