@@ -82,7 +82,7 @@ class Weapon(db.Model):
         # Every column of the sharing condition: a list's count reads this index, not the rows.
         Index("ix_weapon_visibility", "country_code", "sharing", "agency_id", "deleted_at"),
         # Partial serials (contains, ends with) on PostgreSQL; SQLite keeps an FTS5 trigram
-        # table of the keys instead, kept by triggers (migration 0012).
+        # table of the keys instead, kept by triggers (migration 0015).
         Index("ix_weapon_serial_key_trigram", "serial_key", postgresql_using="gin",
               postgresql_ops={"serial_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
         Index("ix_weapon_sharing_created", "sharing", "created_at"),

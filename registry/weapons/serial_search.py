@@ -8,7 +8,7 @@ are hits, recorded and announced as an exact serial search records them.
 
 The indexes made for it: on PostgreSQL a pg_trgm trigram index on the serial key (LIKE with
 a leading wildcard uses it); on SQLite an FTS5 trigram table of the keys, kept by triggers
-(migration 0012). A prefix is a range of the key's ordinary index on SQLite; a sequence is
+(migration 0015). A prefix is a range of the key's ordinary index on SQLite; a sequence is
 a range of that index on both.
 """
 
@@ -40,7 +40,7 @@ MAX_SEQUENCE_NUMBERS = 10_000
 LIST_RESULTS_LIMIT = 5_000
 PARTIAL_MODES = {"contains": _l("contains"), "prefix": _l("starts with"), "suffix": _l("ends with")}
 
-# SQLite's trigram table of serial keys (rowid = weapon.id), kept by the triggers of 0012.
+# SQLite's trigram table of serial keys (rowid = weapon.id), kept by the triggers of 0015.
 SERIAL_TRIGRAMS = table("weapon_serial_trigram", column("rowid"), column("serial_key"))
 
 

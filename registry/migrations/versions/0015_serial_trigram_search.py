@@ -1,16 +1,16 @@
 """partial serials are found through an index of the keys' trigrams: pg_trgm on PostgreSQL,
 an FTS5 trigram table kept by triggers on SQLite
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-04 03:10:00
 
 """
 from alembic import op
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -2,16 +2,16 @@
 index on its sort and the id, whatever the registry's size; its count reads an index of the
 sharing condition's columns
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-04 03:00:00
 
 """
 from alembic import op
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
