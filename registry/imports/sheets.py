@@ -19,6 +19,7 @@ from registry.imports.headers import FIELDS
 from registry.imports.models import Import, ImportRow
 from registry.imports.rows import message_text
 from registry.reference.service import weapon_type_names
+from registry.weapons.hits import hit_summaries
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,12 +40,12 @@ def status_labels() -> dict[str, str]:
 
 def result_workbook(import_: Import) -> bytes:
     """The original rows with what the import made of each: status, identified make, model,
-    calibre, type, confidence, messages and the record created."""
+    calibre, type, confidence, messages, the record created and the hits it made."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Result"))
     titles = list(import_.titles or [])
     added = [_("Import status"), _("Identified make"), _("Identified model"), _("Identified calibre"),
-             _("Identified type"), _("Confidence"), _("Messages"), _("Record created")]
+             _("Identified type"), _("Confidence"), _("Messages"), _("Record created"), _("Hits")]
     bold = Font(bold=True)
     header = []
     for title in [_("Row"), *titles, *added]:
@@ -65,6 +66,7 @@ def result_workbook(import_: Import) -> bytes:
         if not rows:
             break
         last_id = rows[-1].id
+        hits = hit_summaries([row.weapon_id for row in rows if row.weapon_id is not None])
         for row in sorted(rows, key=lambda item: item.row_number):
             found = row.identification or {}
             confidence = found.get("confidence") or {}
@@ -79,7 +81,7 @@ def result_workbook(import_: Import) -> bytes:
                 ", ".join(f"{field_labels.get(name, name)} {value * 100:.0f} %"
                           for name, value in confidence.items() if value) or None,
                 " ".join(message_text(item) for item in row.messages or []) or None,
-                row.weapon_reference]])
+                row.weapon_reference, "; ".join(hits.get(row.weapon_id, ())) or None]])
         db.session.expunge_all()
     buffer = io.BytesIO()
     book.save(buffer)

@@ -178,9 +178,13 @@ def view(import_id: int):
                                   .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
         has_next = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
+    from registry.weapons.hits import hits_of_import
+
+    import_hits = hits_of_import(current_user, import_.id) if import_.status is ImportStatus.COMMITTED else []
     record("import.view", "import", import_.id, {"status": status, "page": page})
     return render_template(
         "imports/view.html", import_=import_, rows=rows, status=status, page=page, has_next=has_next,
+        import_hits=import_hits,
         labels=status_labels(), statuses=STATUSES, message_text=message_text,
         earlier=service.earlier_imports_of_same_file(import_), needs_approval=service.needs_approval(import_),
         mapping_titles=[(import_.titles[index] if import_.titles and index < len(import_.titles) else "", name)

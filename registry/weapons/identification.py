@@ -20,8 +20,8 @@ from registry.extensions import db, utcnow
 from registry.reference.engine import FIELDS, get_identifier, reference_token
 from registry.reference.models import Alias, Calibre, Make, Model, WeaponType
 from registry.reference.service import confirm_alias
+from registry.weapons.hits import check_hits
 from registry.weapons.models import Weapon, WeaponChange
-from registry.weapons.service import check_hits
 
 FIELD_MODELS = {"make": Make, "model": Model, "calibre": Calibre, "type": WeaponType}
 RAW_COLUMNS = {"make": "raw_make", "model": "raw_model", "calibre": "raw_calibre", "type": "raw_type"}

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,7 +23,7 @@ from registry.auth.models import enum_column
 from registry.extensions import UTCDateTime, db, utcnow
 from registry.weapons.serials import SerialState
 
-__all__ = ["Hit", "HitStatus", "ReferenceCounter", "SerialState", "Sharing", "Weapon",
+__all__ = ["Hit", "HitMeeting", "HitStatus", "HitWay", "ReferenceCounter", "SerialState", "Sharing", "Weapon",
            "WeaponChange", "WeaponPhoto", "WeaponStatus"]
 
 
@@ -253,10 +254,19 @@ HIT_STATUS_LABELS = {
 
 
 class Hit(db.Model):
-    """A search or a record of one state matched another state's wanted record."""
+    """A search or a record of one state matched another state's wanted record.
+
+    One hit per pair of records, and one per wanted record and searching agency for
+    searches; each later search or save that meets it again is a HitMeeting."""
 
     __tablename__ = "weapon_hit"
-    __table_args__ = (UniqueConstraint("source_weapon_id", "hit_weapon_id"),)
+    __table_args__ = (
+        UniqueConstraint("source_weapon_id", "hit_weapon_id"),
+        # A search hit has no source record: the pair above cannot keep it single.
+        Index("uq_weapon_hit_search", "hit_weapon_id", "searcher_agency_id", unique=True,
+              sqlite_where=text("source_weapon_id IS NULL"),
+              postgresql_where=text("source_weapon_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hit_weapon_id: Mapped[int] = mapped_column(ForeignKey("weapon.id"), index=True)
@@ -276,6 +286,9 @@ class Hit(db.Model):
     notified: Mapped[list | None] = mapped_column(JSON)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How many times it was met (the first time included), and the last: for the lists.
+    times_met: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     hit_weapon: Mapped[Weapon] = relationship(foreign_keys=[hit_weapon_id], lazy="joined")
     source_weapon: Mapped[Weapon | None] = relationship(foreign_keys=[source_weapon_id])
@@ -283,6 +296,60 @@ class Hit(db.Model):
     searcher_agency = relationship("Agency", foreign_keys=[searcher_agency_id])
     searcher_user = relationship("User", foreign_keys=[searcher_user_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+    meetings = relationship("HitMeeting", order_by="HitMeeting.id.desc()", viewonly=True)
+
+    @property
+    def match(self) -> str:
+        """"exact" when the serial keys are the same, "near" otherwise."""
+        return "exact" if self.hit_weapon is None or self.serial_key == self.hit_weapon.serial_key else "near"
+
+    @property
+    def match_label(self) -> str:
+        """What the score means, in the same words on every page that shows it."""
+        percent = int(round(self.score * 100))
+        if self.match == "near":
+            return str(_l("Near serial (%(percent)d %%)", percent=percent))
+        if self.score >= 1:
+            return str(_l("Exact serial, same make"))
+        if self.score >= 0.9:
+            return str(_l("Exact serial, make written alike (%(percent)d %%)", percent=percent))
+        return str(_l("Exact serial, make unknown on one side (%(percent)d %%)", percent=percent))
+
+
+class HitWay(enum.StrEnum):
+    """How a hit was met: a search, a record saved by form, by import or by the API."""
+
+    SEARCH = "search"
+    FORM = "form"
+    IMPORT = "import"
+    API = "api"
+
+    @property
+    def label(self):
+        return HIT_WAY_LABELS[self]
+
+
+HIT_WAY_LABELS = {
+    HitWay.SEARCH: _l("search"),
+    HitWay.FORM: _l("record saved by form"),
+    HitWay.IMPORT: _l("record imported"),
+    HitWay.API: _l("record saved through the API"),
+}
+
+
+class HitMeeting(db.Model):
+    """One time a hit was met: when, by whom, how (a search and its terms, a save)."""
+
+    __tablename__ = "weapon_hit_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("weapon_hit.id"), index=True)
+    met_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    way: Mapped[HitWay] = mapped_column(enum_column(HitWay))
+    details: Mapped[dict | None] = mapped_column(JSON)
+
+    user = relationship("User", lazy="joined")
 
 
 from registry.weapons import scoping  # noqa: E402,F401  (registers the scope rules)

@@ -17,9 +17,10 @@ from registry.auth.models import Agency, User
 from registry.auth.scoping import visible
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.weapons.hits import record_search_hits
 from registry.weapons.models import Hit, Sharing, Weapon, WeaponStatus
 from registry.weapons.serials import near_keys, serial_key
-from registry.weapons.service import identification_fields, record_search_hits
+from registry.weapons.service import identification_fields
 
 PAGE_SIZE = 50
 SERIAL_RESULTS_LIMIT = 200

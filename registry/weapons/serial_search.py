@@ -28,10 +28,11 @@ from registry.auth.models import User
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.weapons.export import safe_cell
+from registry.weapons.hits import record_search_hits
 from registry.weapons.models import Hit, Weapon
 from registry.weapons.search import SERIAL_RESULTS_LIMIT, Criteria, _key_among, filtered
 from registry.weapons.serials import serial_key
-from registry.weapons.service import identification_fields, record_search_hits
+from registry.weapons.service import identification_fields
 
 MIN_PARTIAL = 4
 MAX_LIST_LINES = 500

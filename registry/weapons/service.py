@@ -1,16 +1,14 @@
-"""Weapon records: create, edit, delete, bulk creation for imports, and hits.
+"""Weapon records: create, edit, delete, and bulk creation for imports (each runs the hit
+check of registry.weapons.hits).
 
 Functions take plain values and the acting user, never the request; they do not commit
 (the request, the CLI command or the job does).
 """
 
-import re
 import unicodedata
 from datetime import date
-from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from rapidfuzz import fuzz
 from sqlalchemy import (
     Integer,
     Select,
@@ -24,31 +22,29 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from registry.audit.service import record
-from registry.auth.models import Agency, AgencyPartner, Country, User
+from registry.auth.models import Agency, Country, User
 from registry.auth.roles import Permission
 from registry.errors import DomainError, NotAllowed, Problems
 from registry.extensions import UTCDateTime, db, utcnow
 from registry.inputs import parse_date, parse_decimal
-from registry.notifications.models import label_params
-from registry.notifications.service import notify
+from registry.weapons.hits import HIT_KEY_COLUMNS, HitKey, check_hits
 from registry.weapons.models import (
     WANTED_STATUSES,
     Hit,
-    HitStatus,
+    HitWay,
     ReferenceCounter,
     Sharing,
     Weapon,
     WeaponChange,
     WeaponStatus,
 )
-from registry.weapons.serials import SerialState, detect_serial_state, is_short, serial_key
+from registry.weapons.serials import SerialState, detect_serial_state, serial_key
 
 # Fields an officer gives; the rest (reference, owner, identification, audit columns) the
 # registry fills.
@@ -254,8 +250,9 @@ def _history_value(value) -> str | None:
     return str(value.value if hasattr(value, "value") else value)
 
 
-def create_weapon(actor: User, **fields) -> Weapon:
-    """Record a weapon for the actor's agency; identify it; look for hits."""
+def create_weapon(actor: User, way: HitWay = HitWay.FORM, **fields) -> Weapon:
+    """Record a weapon for the actor's agency; identify it; look for hits (met `way`: by
+    form, by the API)."""
     if not actor.can(Permission.WRITE_RECORDS):
         raise NotAllowed(_l("Your role does not allow recording weapons."))
     cleaned = clean_fields(fields)
@@ -271,7 +268,7 @@ def create_weapon(actor: User, **fields) -> Weapon:
     db.session.add(weapon)
     db.session.flush()  # the history tab reads the creation from created_at and created_by
     record("weapon.create", "weapon", weapon.id, {"reference": weapon.reference}, user=actor)
-    check_hits(actor, [weapon])
+    check_hits(actor, [weapon], way)
     return weapon
 
 
@@ -281,7 +278,8 @@ def changes_since(weapon: Weapon, version: int) -> list[WeaponChange]:
         .order_by(WeaponChange.id)))
 
 
-def update_weapon(actor: User, weapon: Weapon, expected_version: int, **fields) -> Weapon:
+def update_weapon(actor: User, weapon: Weapon, expected_version: int, way: HitWay = HitWay.FORM,
+                  **fields) -> Weapon:
     """Change a record if nobody changed it since `expected_version`; one history row per
     changed field. A stale edit raises StaleRecord with the changes made meanwhile."""
     if not actor.can(Permission.WRITE_RECORDS) or weapon.agency_id != actor.agency_id:
@@ -315,7 +313,7 @@ def update_weapon(actor: User, weapon: Weapon, expected_version: int, **fields) 
     record("weapon.update", "weapon", weapon.id,
            {"reference": weapon.reference, "fields": sorted(changed)}, user=actor)
     if {"raw_serial", "serial_key", "make_id", "raw_make", "status", "sharing"} & set(changed):
-        check_hits(actor, [weapon])
+        check_hits(actor, [weapon], way)
     return weapon
 
 
@@ -437,11 +435,13 @@ def create_weapons_from_select(actor: User, agency: Agency, source: Select, coun
     record("weapon.bulk_create", "agency", agency.id,
            {"count": count, "first": f"{prefix}{first:06d}", "last": f"{prefix}{first + count - 1:06d}",
             **(details or {})}, user=actor, agency_id=agency.id)
-    _check_new_records(actor, ids, agency.country_code)
+    _check_new_records(actor, ids, agency.country_code,
+                       {"import": details["import"]} if details and "import" in details else None)
     return ids
 
 
-def _check_new_records(actor: User, ids: list[int], country_code: str) -> list[Hit]:
+def _check_new_records(actor: User, ids: list[int], country_code: str,
+                       details: dict | None = None) -> list[Hit]:
     """The hit check of records of `country_code` just written in bulk: one query finds
     the few serial keys that another state's live record shares (wanted on either side),
     looked up by the serial key index, and only the new records with those keys go
@@ -461,264 +461,4 @@ def _check_new_records(actor: User, ids: list[int], country_code: str) -> list[H
     for start in range(0, len(keys), IN_CHUNK):
         found.extend(HitKey(*row) for row in db.session.execute(select(*HIT_KEY_COLUMNS).where(
             id_condition(Weapon.id, ids), Weapon.serial_key.in_(keys[start:start + IN_CHUNK]))))
-    return check_hits(actor, found)
-
-
-# --- Hits ---------------------------------------------------------------------------------
-
-
-def _plain_make(raw: str | None) -> str:
-    text = unicodedata.normalize("NFKD", raw or "").lower()
-    return re.sub(r"[^a-z0-9]", "", "".join(c for c in text if not unicodedata.combining(c)))
-
-
-def make_compatibility(make_id_a, raw_a, make_id_b, raw_b, key: str | None) -> float:
-    """How well two makes agree, 0 when they exclude a hit.
-
-    Same identified make: 1.0; same make as typed: 0.9; either unknown: 0.7 — except
-    for a short serial, which never matches on the serial alone.
-    """
-    if make_id_a is not None and make_id_b is not None:
-        return 1.0 if make_id_a == make_id_b else 0.0
-    plain_a, plain_b = _plain_make(raw_a), _plain_make(raw_b)
-    if plain_a and plain_b:
-        if plain_a == plain_b or fuzz.ratio(plain_a, plain_b) >= 85:
-            return 0.9
-        if make_id_a is None and make_id_b is None:
-            return 0.0  # both typed, clearly different
-    if is_short(key):
-        return 0.0
-    return 0.7
-
-
-def _partner_countries(agency_ids: set[int]) -> dict[int, set[str]]:
-    partners: dict[int, set[str]] = {agency_id: set() for agency_id in agency_ids}
-    if agency_ids:
-        for agency_id, country in db.session.execute(
-                select(AgencyPartner.agency_id, AgencyPartner.country_code)
-                .where(AgencyPartner.agency_id.in_(agency_ids))):
-            partners[agency_id].add(country)
-    return partners
-
-
-def _shared_with(weapon: Weapon, country_code: str, partners: dict[int, set[str]]) -> bool:
-    return (weapon.country_code == country_code or weapon.sharing == Sharing.ALL
-            or (weapon.sharing == Sharing.PARTNERS and country_code in partners.get(weapon.agency_id, ())))
-
-
-HIT_MESSAGE_OWNER = _l("Hit: a record of %(country)s matches your wanted weapon %(reference)s "
-                       "(serial %(serial)s).")
-HIT_MESSAGE_SEARCH_OWNER = _l("Hit: a search from %(country)s matched your wanted weapon "
-                              "%(reference)s (serial %(serial)s).")
-HIT_MESSAGE_SOURCE = _l("Hit: your record %(source)s matches %(reference)s, a weapon reported "
-                        "%(status)s by %(country)s.")
-HIT_MESSAGE_SEARCHER = _l("Hit: serial %(serial)s matches %(reference)s, a weapon reported "
-                          "%(status)s by %(country)s.")
-
-
-def _in_sentence(label) -> str:
-    """A status label as it reads inside a sentence: "Volée" → "volée"."""
-    text = str(label)
-    return text[:1].lower() + text[1:]
-
-
-# Notifications keep the status value; the reader sees its label in their language.
-def _country_name(code: str) -> str:
-    country = db.session.get(Country, code)
-    if country is None:
-        raise KeyError(code)
-    return country.name
-
-
-label_params("weapon.hit", status=lambda value: _in_sentence(WeaponStatus(value).label),
-             country=_country_name)
-label_params("weapon.hit_decided", decision=lambda value: _in_sentence(HitStatus(value).label))
-
-
-def hit_link(hit: Hit) -> str:
-    return f"/weapons/hits/{hit.id}"
-
-
-def _tell(hit: Hit, source: Weapon | None, searcher: User | None) -> None:
-    target = hit.hit_weapon
-    told = []
-    if source is not None:
-        notify(agency_id=hit.owner_agency_id, kind="weapon.hit", message=HIT_MESSAGE_OWNER,
-               params={"country": source.country_code, "reference": target.reference,
-                       "serial": target.raw_serial}, link=hit_link(hit))
-        notify(agency_id=source.agency_id, kind="weapon.hit", message=HIT_MESSAGE_SOURCE,
-               params={"source": source.reference, "reference": target.reference,
-                       "status": target.status.value, "country": target.country_code}, link=hit_link(hit))
-        told = [{"agency_id": hit.owner_agency_id}, {"agency_id": source.agency_id}]
-    else:
-        notify(agency_id=hit.owner_agency_id, kind="weapon.hit", message=HIT_MESSAGE_SEARCH_OWNER,
-               params={"country": searcher.country_code, "reference": target.reference,
-                       "serial": target.raw_serial}, link=hit_link(hit))
-        notify(user_id=searcher.id, kind="weapon.hit", message=HIT_MESSAGE_SEARCHER,
-               params={"serial": target.raw_serial, "reference": target.reference,
-                       "status": target.status.value, "country": target.country_code}, link=hit_link(hit))
-        told = [{"agency_id": hit.owner_agency_id}, {"user_id": searcher.id,
-                                                      "agency_id": searcher.agency_id}]
-    hit.notified = told
-    hit.notified_at = utcnow()
-
-
-class HitKey(NamedTuple):
-    """The columns of a record the hit rules read (a Weapon has the same attributes)."""
-
-    id: int
-    serial_key: str | None
-    country_code: str
-    agency_id: int
-    make_id: int | None
-    raw_make: str | None
-    status: WeaponStatus
-    sharing: Sharing
-
-    @property
-    def is_wanted(self) -> bool:
-        return self.status in WANTED_STATUSES
-
-
-HIT_KEY_COLUMNS = tuple(getattr(Weapon, name) for name in HitKey._fields)
-
-
-def _hit_candidates(weapons: list) -> list[HitKey]:
-    """Other states' live records sharing a serial key with `weapons`, as HitKey rows: the
-    wanted ones for every key, and all of them for the keys of the batch's wanted records
-    (they may be found by another state). One query per IN chunk of keys."""
-    keys_of_wanted = sorted({w.serial_key for w in weapons if w.is_wanted})
-    other_keys = sorted({w.serial_key for w in weapons} - set(keys_of_wanted))
-    countries = {w.country_code for w in weapons}
-    base = select(*HIT_KEY_COLUMNS).where(Weapon.deleted_at.is_(None))
-    if len(countries) == 1:
-        base = base.where(Weapon.country_code != next(iter(countries)))
-    candidates: list[HitKey] = []
-    for keys, statement in ((keys_of_wanted, base),
-                            (other_keys, base.where(Weapon.status.in_(WANTED_STATUSES)))):
-        for start in range(0, len(keys), IN_CHUNK):
-            candidates.extend(HitKey(*row) for row in db.session.execute(
-                statement.where(Weapon.serial_key.in_(keys[start:start + IN_CHUNK]))))
-    return candidates
-
-
-def check_hits(actor: User, weapons: list) -> list[Hit]:
-    """Store and announce the hits of these records on other states' shared wanted records,
-    and of other states' records on these when these are wanted and shared. A fixed number
-    of queries for the whole batch: `weapons` are Weapon objects or HitKey rows (a bulk
-    creation loads no record); candidates are read as columns, and only the records of
-    new hits are loaded."""
-    weapons = [w for w in weapons if w.serial_key and getattr(w, "deleted_at", None) is None]
-    if not weapons:
-        return []
-    batch_ids = {w.id for w in weapons}
-    candidates = _hit_candidates(weapons)
-    if not candidates:
-        return []
-    by_key: dict[str, list[HitKey]] = {}
-    for candidate in candidates:
-        by_key.setdefault(candidate.serial_key, []).append(candidate)
-    partners = _partner_countries({w.agency_id for w in candidates} | {w.agency_id for w in weapons})
-    pairs: dict[tuple[int, int], float] = {}
-    for weapon in weapons:
-        for other in by_key.get(weapon.serial_key, ()):
-            if other.country_code == weapon.country_code:
-                continue
-            score = make_compatibility(weapon.make_id, weapon.raw_make, other.make_id, other.raw_make,
-                                       weapon.serial_key)
-            if not score:
-                continue
-            # this record matches another state's wanted record it may see...
-            if other.is_wanted and _shared_with(other, weapon.country_code, partners):
-                pairs.setdefault((weapon.id, other.id), score)
-            # ...or this wanted record, shared, matches another state's record
-            if weapon.is_wanted and other.id not in batch_ids and _shared_with(
-                    weapon, other.country_code, partners):
-                pairs.setdefault((other.id, weapon.id), score)
-    if not pairs:
-        return []
-    known = set()
-    pair_list = list(pairs)
-    for start in range(0, len(pair_list), IN_CHUNK):
-        known.update(db.session.execute(select(Hit.source_weapon_id, Hit.hit_weapon_id).where(
-            tuple_(Hit.source_weapon_id, Hit.hit_weapon_id).in_(pair_list[start:start + IN_CHUNK]))))
-    fresh = {pair: score for pair, score in pairs.items() if pair not in known}
-    if not fresh:
-        return []
-    involved = sorted({weapon_id for pair in fresh for weapon_id in pair})
-    records: dict[int, Weapon] = {}
-    for start in range(0, len(involved), IN_CHUNK):
-        records.update((weapon.id, weapon) for weapon in db.session.scalars(
-            select(Weapon).where(Weapon.id.in_(involved[start:start + IN_CHUNK]))))
-    hits = []
-    for (source_id, target_id), score in fresh.items():
-        source, target = records[source_id], records[target_id]
-        hit = Hit(hit_weapon=target, owner_agency_id=target.agency_id, source_weapon_id=source.id,
-                  searcher_agency_id=source.agency_id, searcher_user_id=actor.id if actor else None,
-                  serial_key=target.serial_key, score=score, status=HitStatus.NEW, created_at=utcnow())
-        db.session.add(hit)
-        hits.append((hit, source))
-    db.session.flush()
-    for hit, source in hits:
-        _tell(hit, source, None)
-        record("weapon.hit", "hit", hit.id, {"source": source.reference,
-                                             "hit": hit.hit_weapon.reference, "score": hit.score},
-               user=actor, agency_id=source.agency_id)
-    return [hit for hit, _source in hits]
-
-
-def record_search_hits(actor: User, key: str, make_id: int | None, raw_make: str | None,
-                       matches: list[Weapon], terms: dict) -> list[Hit]:
-    """Hits of a serial search: exact-key matches that are other states' wanted records.
-    A search that found the same record before makes no second hit (nor notification)."""
-    wanted = []
-    for weapon in matches:
-        if weapon.country_code == actor.country_code or not weapon.is_wanted or weapon.serial_key != key:
-            continue
-        score = make_compatibility(make_id, raw_make, weapon.make_id, weapon.raw_make, key)
-        if score:
-            wanted.append((weapon, score))
-    if not wanted:
-        return []
-    already = set(db.session.scalars(select(Hit.hit_weapon_id).where(
-        Hit.searcher_agency_id == actor.agency_id, Hit.source_weapon_id.is_(None),
-        Hit.hit_weapon_id.in_([weapon.id for weapon, _score in wanted]))))
-    hits = []
-    for weapon, score in wanted:
-        if weapon.id in already:
-            continue
-        hit = Hit(hit_weapon=weapon, owner_agency_id=weapon.agency_id, source_weapon_id=None,
-                  searcher_agency_id=actor.agency_id, searcher_user_id=actor.id, search_terms=terms,
-                  serial_key=key, score=score, status=HitStatus.NEW, created_at=utcnow())
-        db.session.add(hit)
-        hits.append(hit)
-    db.session.flush()
-    for hit in hits:
-        _tell(hit, None, actor)
-        record("weapon.hit", "hit", hit.id, {"search": terms, "hit": hit.hit_weapon.reference,
-                                             "score": hit.score}, user=actor)
-    return hits
-
-
-def decide_hit(actor: User, hit: Hit, confirm: bool, reason: str) -> Hit:
-    """Confirm (the same weapon) or dismiss (not the same) a hit, with the reason."""
-    if actor.agency_id not in (hit.owner_agency_id, hit.searcher_agency_id) or not actor.can(
-            Permission.WRITE_RECORDS):
-        raise NotAllowed(_l("Only the two agencies of a hit may decide on it."))
-    reason = (reason or "").strip()
-    if not confirm and len(reason) < 5:
-        raise DomainError(_l("Say why the hit is dismissed (at least 5 characters)."), field="reason")
-    hit.status = HitStatus.CONFIRMED if confirm else HitStatus.DISMISSED
-    hit.decision_reason = reason or None
-    hit.decided_by_id = actor.id
-    hit.decided_at = utcnow()
-    other_agency = hit.searcher_agency_id if actor.agency_id == hit.owner_agency_id else hit.owner_agency_id
-    notify(agency_id=other_agency, kind="weapon.hit_decided",
-           message=_l("Hit on %(reference)s: %(decision)s by %(agency)s.") if confirm else
-           _l("Hit on %(reference)s dismissed by %(agency)s: %(reason)s"),
-           params={"reference": hit.hit_weapon.reference, "decision": hit.status.value,
-                   "agency": actor.agency.code, "reason": reason}, link=hit_link(hit))
-    record("weapon.hit_decided", "hit", hit.id, {"status": hit.status.value, "reason": reason},
-           user=actor)
-    return hit
-
+    return check_hits(actor, found, HitWay.IMPORT, details)

@@ -26,6 +26,7 @@ from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError, errors_by_field
 from registry.extensions import db
 from registry.reference.engine import get_identifier
+from registry.weapons import hits as hits_service
 from registry.weapons import identification, photos, search, serial_search, service
 from registry.weapons.export import weapons_workbook
 from registry.weapons.forms import (
@@ -209,6 +210,7 @@ def create():
             _attach_error(form, error)
         else:
             flash(_("Weapon recorded as %(reference)s.", reference=weapon.reference), "success")
+            _flash_hits(weapon)
             _flash_if_unsure(weapon)
             return redirect(url_for("weapons.view", weapon_id=weapon.id))
     elif request.method == "POST":
@@ -271,12 +273,14 @@ def view(weapon_id: int):
     history = history_entries(weapon) if tab == "history" else []
     photo_list = db.session.scalars(select(WeaponPhoto).where(WeaponPhoto.weapon_id == weapon.id)
                                     .order_by(WeaponPhoto.id)).all()
+    record_hits = hits_service.hits_of_records(current_user, [weapon.id])
     record("weapon.view", "weapon", weapon.id, {"reference": weapon.reference, "tab": tab})
     can_change = weapon.agency_id == current_user.agency_id and current_user.can(Permission.WRITE_RECORDS)
     can_delete = (weapon.agency_id == current_user.agency_id
                   and current_user.can(Permission.DELETE_RECORDS))
     return render_template("weapons/view.html", weapon=weapon, tab=tab, history=history,
                            photos=photo_list, can_change=can_change, can_delete=can_delete,
+                           record_hits=record_hits,
                            can_trace=current_user.can(Permission.SEND_TRACES),
                            photo_form=PhotoForm(), delete_form=DeleteForm(),
                            identified=identification.record_identification(weapon) if tab == "details" else None)
@@ -325,6 +329,7 @@ def edit(weapon_id: int):
             status = 400
         else:
             flash(_("Record %(reference)s saved.", reference=weapon.reference), "success")
+            _flash_hits(weapon)
             _flash_if_unsure(weapon)
             return redirect(url_for("weapons.view", weapon_id=weapon.id))
     elif request.method == "POST":
@@ -332,6 +337,22 @@ def edit(weapon_id: int):
         status = 400
     return render_template("weapons/form.html", form=form, weapon=weapon, changes=changes,
                            reference_lists=identification.reference_lists()), status
+
+
+def _flash_hits(weapon: Weapon) -> None:
+    """The record's open hits, named after each save: a hit is never met silently."""
+    open_hits = [hit for hit in hits_service.hits_of_records(current_user, [weapon.id])
+                 if hit.status is not HitStatus.DISMISSED]
+    if open_hits:
+        flash(_("Hit: this record matches %(references)s. Both agencies were notified; see the hits below.",
+                references=", ".join(_other_name(hit, weapon) for hit in open_hits)), "warning")
+
+
+def _other_name(hit: Hit, weapon: Weapon) -> str:
+    other = hit.source_weapon if hit.hit_weapon_id == weapon.id else hit.hit_weapon
+    if other is None:
+        return _("a search from %(country)s", country=hit.searcher_agency.country.name)
+    return other.reference
 
 
 def _flash_if_unsure(weapon: Weapon) -> None:
@@ -465,7 +486,7 @@ def hit_detail(hit_id: int):
         hit = get_visible_or_404(current_user, Hit, hit_id, CHANGE)
         if form.validate_on_submit():
             try:
-                service.decide_hit(current_user, hit, form.decision.data == "confirm", form.reason.data)
+                hits_service.decide_hit(current_user, hit, form.decision.data == "confirm", form.reason.data)
             except DomainError as error:
                 db.session.rollback()
                 hit = get_visible_or_404(current_user, Hit, hit_id)
