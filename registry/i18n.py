@@ -90,8 +90,8 @@ def update(folder: str) -> dict[str, int]:
         after = {(m.id, m.context): m.string for m in catalog if m.id}
         path = po_path(folder, language)
         if before != after or not path.exists():
-            # Rewritten only when its strings change, so that an update run by one
-            # engineer does not touch another's catalogue for a date.
+            # Rewritten only when its strings change, so that an update run in one
+            # work tree does not touch another feature's catalogue for a date.
             catalog.creation_date = creation_date
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as handle:
