@@ -64,7 +64,7 @@ def test_each_table_exports_to_csv_and_xlsx_and_the_export_is_audited(world, ref
     workbook = load_workbook(io.BytesIO(client.get(f"/reports/export/status.xlsx?{YEAR}").get_data()))
     values = [[cell.value for cell in row] for row in workbook.active.iter_rows()]
     assert ["Saisie", 3, 60.0] in values
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "report.export")).all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "report.export").order_by(AuditEvent.id)).all()
     assert [(event.details["table"], event.details["format"]) for event in events] == [
         ("make", "csv"), ("status", "xlsx")]
 

@@ -56,7 +56,7 @@ def test_the_yearly_report_page_gives_french_xlsx_and_is_audited(world, referenc
     assert by_type["Fusils et carabines"] == [3, 0, 1, 4]
     assert client.get("/reports/yearly.pdf?year=2024&language=en").get_data().startswith(b"%PDF")
     formats = [event.details["format"] for event in db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "report.iafq"))]
+        select(AuditEvent).where(AuditEvent.action == "report.iafq").order_by(AuditEvent.id))]
     assert formats == ["xlsx", "pdf"]
 
 
