@@ -36,13 +36,15 @@ def _records_by_status(user, since: date, until: date) -> dict:
 
 
 def _hits(user) -> dict:
+    """New hits on each side for the user's agency: the hits list filtered by the same
+    side (registry.weapons.hits.hit_side_condition) shows the same hits."""
+    from registry.weapons.hits import hit_side_condition
+
+    searcher = hit_side_condition(user, "searcher").label("searcher")
     rows = db.session.execute(
         visible(user, Hit).where(Hit.status == HitStatus.NEW)
-        .with_only_columns(Hit.searcher_agency_id, func.count(Hit.id))
-        .group_by(Hit.searcher_agency_id).order_by(None))
-    by_side: dict[bool, int] = {}
-    for agency_id, count in rows:
-        by_side[agency_id == user.agency_id] = by_side.get(agency_id == user.agency_id, 0) + count
+        .with_only_columns(searcher, func.count(Hit.id)).group_by(searcher).order_by(None))
+    by_side = {bool(is_searcher): count for is_searcher, count in rows}
     # Our search or record matched another state's wanted record: ours to confirm. Another
     # state's matched our wanted record: ours to answer.
     return {"to_confirm": by_side.get(True, 0), "to_answer": by_side.get(False, 0),

@@ -39,6 +39,20 @@ from registry.weapons.serials import is_short
 
 IN_CHUNK = 500  # values per IN (...) list
 
+# The two sides of a hit for an agency: its own searches and records met another state's
+# wanted record (ours to confirm), or another state's met its wanted record (ours to answer).
+SIDES = ("searcher", "owner")
+
+
+def hit_side_condition(user: User, side: str):
+    """The condition 'the user's agency is on `side` of the hit' (None for either side).
+    A hit between two records of the same agency counts on the searcher's side."""
+    if side == "searcher":
+        return Hit.searcher_agency_id == user.agency_id
+    if side == "owner":
+        return (Hit.owner_agency_id == user.agency_id) & (Hit.searcher_agency_id != user.agency_id)
+    return None
+
 
 # --- Rules: which makes agree, who may see a record ---------------------------------------
 

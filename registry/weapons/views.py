@@ -466,14 +466,17 @@ def photo_thumbnail(photo_id: int):
 @permission_required(Permission.READ_RECORDS)
 def hits():
     status = request.args.get("status", "")
+    side = request.args.get("side", "")
     statement = visible(current_user, Hit)
     if status in {s.value for s in HitStatus}:
         statement = statement.where(Hit.status == HitStatus(status))
+    if side in hits_service.SIDES:
+        statement = statement.where(hits_service.hit_side_condition(current_user, side))
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     rows = db.session.scalars(statement.order_by(Hit.created_at.desc(), Hit.id.desc())
                               .limit(51).offset((page - 1) * 50)).all()
     return render_template("weapons/hits.html", hits=rows[:50], has_next=len(rows) > 50, page=page,
-                           status=status, statuses=list(HitStatus))
+                           status=status, statuses=list(HitStatus), side=side)
 
 
 @blueprint.route("/hits/<int:hit_id>", methods=["GET", "POST"])

@@ -60,3 +60,27 @@ def test_the_platform_administrator_home_page_counts_its_own_state_only(world, r
     figures = links(client.get("/").get_data(as_text=True))
     month_start = utcnow().date().replace(day=1).isoformat()
     assert figures[f"/weapons/?country=ML&date_from={month_start}&date_to={today}"] == "0"
+
+
+def test_the_open_hits_of_each_side_link_to_the_hits_of_that_side(world, reference, client, login_as):
+    # Mali's seizure meets Burkina's stolen rifle (Mali's to confirm); Niger's seizure meets
+    # Mali's stolen pistol (Mali's to answer).
+    burkina_stolen = record(world["BF"].user("officer"), status="stolen", sharing="all", raw_make="Kalashnikov",
+                            raw_serial="KX-10-2345")
+    db.session.commit()
+    record(world["ML"].user("officer"), raw_make="Kalashnikov", raw_serial="KX102345")
+    mali_stolen = record(world["ML"].user("officer"), status="stolen", sharing="all", raw_make="Beretta",
+                         raw_serial="BR-55-9911")
+    db.session.commit()
+    record(world["NE"].user("officer"), raw_make="Beretta", raw_serial="BR559911")
+    db.session.commit()
+    login_as(world["ML"].user("viewer"))
+    figures = links(client.get("/").get_data(as_text=True))
+    assert figures["/weapons/hits?status=new"] == "2"
+    assert figures["/weapons/hits?status=new&side=searcher"] == "1"
+    assert figures["/weapons/hits?status=new&side=owner"] == "1"
+    to_confirm = client.get("/weapons/hits?status=new&side=searcher").get_data(as_text=True)
+    assert burkina_stolen.reference in to_confirm and mali_stolen.reference not in to_confirm
+    to_answer = client.get("/weapons/hits?status=new&side=owner").get_data(as_text=True)
+    assert mali_stolen.reference in to_answer and burkina_stolen.reference not in to_answer
+    assert "Nos fiches recherchées (à traiter)" in to_answer
