@@ -59,7 +59,7 @@ def default_settings() -> dict:
         "SESSION_HOURS": 8,
         "BASE_URL": "http://127.0.0.1:5000",
         "BABEL_DEFAULT_LOCALE": "fr",
-        "LANGUAGES": ("fr", "en"),
+        "LANGUAGES": ("fr", "en", "ar"),
         "LOGIN_RATE_LIMIT": "10 per minute",
         # Each API token's own limit (limits' notation; empty: none).
         "API_RATE_LIMIT": "600 per minute",

@@ -1,6 +1,6 @@
-"""French and English catalogues. Each feature keeps its own catalogue beside its code
+"""French, English and Arabic catalogues. Each feature keeps its own catalogue beside its code
 (`registry/<feature>/translations`), so features are translated independently; Flask-Babel
-merges them. `flask translations update` extracts new strings into the French .po files,
+merges them. `flask translations update` extracts new strings into the French and Arabic .po files,
 `flask translations compile` builds the .mo files (the set-up runs it; .mo files are
 never committed)."""
 
@@ -17,7 +17,7 @@ from registry.config import PROJECT_ROOT
 METHOD_MAP = [("**.py", "python"), ("**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
             "lazy_ngettext": (1, 2), "_n": (1, 2)}
-TRANSLATED_LANGUAGES = ("fr",)  # English is the source language
+TRANSLATED_LANGUAGES = ("fr", "ar")  # English is the source language
 
 # catalogue folder -> the source folders whose strings it holds
 CATALOGUES: dict[str, list[str]] = {
@@ -96,9 +96,13 @@ def update(folder: str) -> dict[str, int]:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as handle:
                 write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
-        if language == "fr":
-            untranslated[language] = sum(1 for m in catalog if m.id and not m.string)
+        untranslated[language] = sum(1 for m in catalog if m.id and not _translated(m))
     return untranslated
+
+
+def _translated(message) -> bool:
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(strings) and not message.fuzzy
 
 
 def compile_all() -> list[Path]:
@@ -119,7 +123,7 @@ def compile_all() -> list[Path]:
 
 _discover_feature_catalogues()
 
-translations_cli = click.Group("translations", help="French and English catalogues.")
+translations_cli = click.Group("translations", help="French, English and Arabic catalogues.")
 
 
 @translations_cli.command("update")
@@ -127,7 +131,7 @@ def update_command():
     """Extract the strings of every catalogue into its .po files."""
     for folder in CATALOGUES:
         counts = update(folder)
-        click.echo(f"{folder}: {counts.get('fr', 0)} French strings to translate")
+        click.echo(f"{folder}: {counts.get('fr', 0)} French and {counts.get('ar', 0)} Arabic strings to translate")
 
 
 @translations_cli.command("compile")

@@ -109,7 +109,7 @@ def demo(records):
 @click.option("--name", required=True)
 @click.option("--agency", "agency_code", required=True, help="Agency code, e.g. ML-CNLPAL.")
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
-@click.option("--language", type=click.Choice(["fr", "en"]), default="fr")
+@click.option("--language", type=click.Choice(["fr", "en", "ar"]), default="fr")
 @click.password_option(help="Asked for when not given.")
 @with_appcontext
 def create_user(email, name, agency_code, role, language, password):

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from registry.auth.models import AgencyKind
 from registry.auth.roles import Role
 
-LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
+LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English"), ("ar", "العربية")]
 
 
 class LoginForm(FlaskForm):

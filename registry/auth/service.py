@@ -241,7 +241,7 @@ def create_user(actor: User | None, *, email: str, name: str, agency: Agency, ro
             raise DomainError(problems[0], field="password")
         password_hash = hash_password(password)
     user = User(email=email, name=name.strip(), agency=agency, role=role,
-                language=language if language in ("fr", "en") else "fr",
+                language=language if language in current_app.config["LANGUAGES"] else "fr",
                 password_hash=password_hash)
     db.session.add(user)
     db.session.flush()

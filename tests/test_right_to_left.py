@@ -1,0 +1,85 @@
+"""Arabic reads right to left: an Arabic reader gets lang="ar" dir="rtl" on every page,
+the registry's words in Arabic, and a font that holds Arabic served by the registry."""
+
+import re
+
+from registry.extensions import db
+
+
+def _root(page: str) -> str:
+    match = re.search(r"<html[^>]*>", page)
+    assert match, "no <html> element"
+    return match.group(0)
+
+
+def _arabic_reader(world, role: str = "officer"):
+    user = world["ML"].user(role)
+    user.language = "ar"
+    db.session.commit()
+    return user
+
+
+def test_a_visitor_who_chooses_arabic_gets_the_login_page_right_to_left(client, actions):
+    token = actions.csrf_token("/login")
+    client.post("/language", data={"language": "ar", "csrf_token": token, "next": "/login"})
+    page = client.get("/login").get_data(as_text=True)
+    assert _root(page) == '<html lang="ar" dir="rtl">'
+    assert "تسجيل الدخول" in page and "كلمة المرور" in page
+    assert "Log in" not in page and "Mot de passe" not in page
+
+
+def test_french_and_english_pages_read_left_to_right(client, actions):
+    assert _root(client.get("/login").get_data(as_text=True)) == '<html lang="fr" dir="ltr">'
+    token = actions.csrf_token("/login")
+    client.post("/language", data={"language": "en", "csrf_token": token, "next": "/login"})
+    assert _root(client.get("/login").get_data(as_text=True)) == '<html lang="en" dir="ltr">'
+
+
+def test_an_arabic_officer_reads_the_main_pages_in_arabic_right_to_left(app, world, client, login_as):
+    login_as(_arabic_reader(world))
+    expected = {
+        "/": "الرئيسية",
+        "/account": "حسابي",
+        "/notifications/": "الإشعارات",
+    }
+    for path, words in expected.items():
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert _root(page) == '<html lang="ar" dir="rtl">', path
+        assert words in page, path
+        assert "سجل تتبع الأسلحة النارية" in page and "تسجيل الخروج" in page, path
+
+
+def test_arabic_is_a_language_of_the_account_page(app, world, client, login_as):
+    officer = world["ML"].user("officer")
+    actions = login_as(officer)
+    page = client.get("/account").get_data(as_text=True)
+    assert '<option value="ar">العربية</option>' in page
+    response = actions.post("/account", {"action": "language", "language-language": "ar"},
+                            token_from="/account")
+    assert response.status_code in (200, 302, 303)
+    db.session.expire_all()
+    assert db.session.get(type(officer), officer.id).language == "ar"
+    assert _root(client.get("/account").get_data(as_text=True)) == '<html lang="ar" dir="rtl">'
+
+
+def test_the_arabic_font_is_served_by_the_registry_and_used_only_for_arabic(client):
+    stylesheet = client.get("/static/registry.css").get_data(as_text=True)
+    faces = re.findall(r"@font-face \{[^}]*\}", stylesheet)
+    assert faces and all('"Noto Sans Arabic"' in face and "unicode-range:U+0600-06FF" in face
+                         for face in faces)
+    assert ':lang(ar) body' in stylesheet
+    for url in re.findall(r'url\("([^"]+)"\)', " ".join(faces)):
+        font = client.get("/static/" + url)
+        assert font.status_code == 200 and font.data[:4] == b"wOF2"
+    assert "SIL Open Font License" in client.get(
+        "/static/vendor/noto-sans-arabic/LICENSE").get_data(as_text=True)
+
+
+def test_the_stylesheets_speak_of_start_and_end_never_of_left_and_right(client):
+    for name in ("registry.css", "reports.css", "tracing.css", "tracing-print.css"):
+        text = client.get(f"/static/{name}").get_data(as_text=True)
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        assert not re.search(r"(margin|padding|border)-(left|right)|text-align:\s*(left|right)"
+                             r"|float:\s*(left|right)|(?<![-\w])(left|right):", text), name
