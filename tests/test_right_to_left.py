@@ -41,6 +41,11 @@ def test_an_arabic_officer_reads_the_main_pages_in_arabic_right_to_left(app, wor
         "/": "الرئيسية",
         "/account": "حسابي",
         "/notifications/": "الإشعارات",
+        "/weapons/": "الرقم التسلسلي",
+        "/weapons/new": "تسجيل سلاح",
+        "/weapons/search": "البحث بالرقم التسلسلي",
+        "/weapons/hits": "التطابقات",
+        "/reference/identify": "التعرّف على سلاح",
     }
     for path, words in expected.items():
         response = client.get(path)
