@@ -23,8 +23,8 @@ TRANSLATED_LANGUAGES = ("fr", "ar")  # English is the source language
 CATALOGUES: dict[str, list[str]] = {
     "registry/translations": [
         "registry/__init__.py", "registry/web.py", "registry/errors.py", "registry/inputs.py", "registry/auth",
-        "registry/audit", "registry/main", "templates/base.html", "templates/macros.html",
-        "templates/errors", "templates/auth", "templates/admin", "templates/audit", "templates/main",
+        "registry/main", "templates/base.html", "templates/macros.html",
+        "templates/errors", "templates/auth", "templates/admin", "templates/main",
     ],
 }
 

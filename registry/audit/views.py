@@ -1,56 +1,64 @@
-from datetime import UTC, datetime, time
+"""The audit log page and its export: who did what to which data, in the reader's words."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, flash, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func
 
-from registry.audit.models import AuditEvent
+from registry.audit import reading
 from registry.audit.service import record
 from registry.auth.decorators import permission_required
-from registry.auth.models import Agency, User
 from registry.auth.roles import Permission
-from registry.auth.scoping import visible
-from registry.extensions import db
+from registry.errors import DomainError, errors_by_field
+from registry.reports.tables import to_csv, to_xlsx
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
-PAGE_SIZE = 50
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _parse_day(value: str | None, end: bool = False) -> datetime | None:
+def _filters() -> tuple[reading.Filters, DomainError | None]:
     try:
-        day = datetime.strptime(value or "", "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+        return reading.Filters.parse(request.args), None
+    except DomainError as error:
+        return reading.Filters(), error
 
 
 @blueprint.route("/")
 @permission_required(Permission.READ_AGENCY_AUDIT)
 def events():
-    filters = {key: request.args.get(key, "").strip() for key in
-               ("action", "user", "object_type", "object_id", "since", "until", "agency")}
-    statement = visible(current_user, AuditEvent)
-    if filters["action"]:
-        statement = statement.where(AuditEvent.action.startswith(filters["action"]))
-    if filters["object_type"]:
-        statement = statement.where(AuditEvent.object_type == filters["object_type"])
-    if filters["object_id"]:
-        statement = statement.where(AuditEvent.object_id == filters["object_id"])
-    if filters["user"]:
-        statement = statement.join(User, AuditEvent.user_id == User.id).where(
-            func.lower(User.email).contains(filters["user"].lower()))
-    if filters["agency"]:
-        statement = statement.join(Agency, AuditEvent.agency_id == Agency.id).where(
-            Agency.code == filters["agency"].upper())
-    since, until = _parse_day(filters["since"]), _parse_day(filters["until"], end=True)
-    if since:
-        statement = statement.where(AuditEvent.occurred_at >= since)
-    if until:
-        statement = statement.where(AuditEvent.occurred_at <= until)
+    filters, error = _filters()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows = db.session.scalars(
-        statement.order_by(AuditEvent.sequence.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    record("audit.search", details={key: value for key, value in filters.items() if value} | {"page": page})
-    return render_template("audit/events.html", events=rows[:PAGE_SIZE], filters=filters, page=page,
-                           has_next=len(rows) > PAGE_SIZE)
+    told, has_next = [], False
+    if error is None:
+        rows, has_next = reading.page_of_events(current_user, filters, page)
+        told = reading.tell(current_user, rows)
+        record("audit.search", details=filters.terms() | {"page": page})
+    else:
+        for messages in errors_by_field(error).values():
+            for message in messages:
+                flash(message, "error")
+    return render_template("audit/events.html", told=told, filters=filters, page=page, has_next=has_next,
+                           args=request.args, actions=reading.action_choices(),
+                           objects=reading.object_choices(),
+                           errors=errors_by_field(error) if error else {}), 400 if error else 200
+
+
+@blueprint.route("/export.<extension>")
+@permission_required(Permission.READ_AGENCY_AUDIT)
+def export(extension: str):
+    if extension not in ("csv", "xlsx"):
+        return render_template("errors/error.html", code=404, title=_("Not found"),
+                               message=_("This page does not exist, or you may not see it.")), 404
+    filters, error = _filters()
+    if error is not None:
+        message = "; ".join(str(item.message) for item in getattr(error, "errors", [error]))
+        return render_template("errors/error.html", code=400, title=_("Bad request"), message=message), 400
+    told = reading.tell(current_user, reading.events_to_export(current_user, filters))
+    headers, rows = reading.export_rows(told)
+    record("audit.export", details=filters.terms() | {"format": extension, "rows": len(rows)})
+    if extension == "csv":
+        content, mimetype = to_csv(headers, rows), "text/csv; charset=utf-8"
+    else:
+        content, mimetype = to_xlsx([(_("Audit log"), headers, rows)]), XLSX
+    return Response(content, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="audit.{extension}"'})

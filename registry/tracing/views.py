@@ -118,7 +118,8 @@ def _list(box: str):
         _filtered(box, filters).order_by(TraceRequest.id.desc()).limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
     ).unique().all()
-    record(f"trace.{box}", details={key: value for key, value in filters.items() if value} | {"page": page})
+    record("trace.inbox" if box == "inbox" else "trace.outbox",
+           details={key: value for key, value in filters.items() if value} | {"page": page})
     return render_template("tracing/list.html", box=box, traces=traces[:PAGE_SIZE], filters=filters,
                            page=page, has_next=len(traces) > PAGE_SIZE, statuses=list(Status),
                            urgencies=list(Urgency), now=utcnow(), countries=_countries())

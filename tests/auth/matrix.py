@@ -60,4 +60,5 @@ ROUTES = [
     Route("auth.agency_edit", "POST", args=lambda w: {"agency_id": w["NE"].agency.id},
           expect=everyone_but(403, "platform_admin") | {"platform_admin": 302}),
     Route("audit.events", expect=everyone_but(403, "supervisor", *ADMINS)),
+    Route("audit.export", args=lambda w: {"extension": "csv"}, expect=everyone_but(403, "supervisor", *ADMINS)),
 ]
