@@ -46,6 +46,9 @@ def test_an_arabic_officer_reads_the_main_pages_in_arabic_right_to_left(app, wor
         "/weapons/search": "البحث بالرقم التسلسلي",
         "/weapons/hits": "التطابقات",
         "/reference/identify": "التعرّف على سلاح",
+        "/tracing/outbox": "طلبات التتبع الصادرة",
+        "/tracing/inbox": "طلبات التتبع الواردة",
+        "/imports/": "رفع وتحليل",
     }
     for path, words in expected.items():
         response = client.get(path)
