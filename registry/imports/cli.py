@@ -107,6 +107,12 @@ def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str |
         shown = f"sheet {item['sheet']}: " if sheet == ALL_SHEETS else ""
         lines.append(f"{path.name}: {shown}header on row {item['header_row']}, {len(item['rows'])} rows ({counts}).")
     click.echo("\n".join(lines) + f" Report written to {report_path}.")
+    for item in reports:
+        if item["unmapped_columns"]:
+            shown = f"sheet {item['sheet']}: " if sheet == ALL_SHEETS else ""
+            columns = "; ".join(f"\"{column['column']}\" ({', '.join(column['samples'])})"
+                                for column in item["unmapped_columns"])
+            click.echo(f"{path.name}: {shown}columns with data that no field takes, not imported: {columns}.")
 
 
 @imports_cli.command("run")

@@ -72,6 +72,10 @@ class Import(db.Model):
     titles: Mapped[list | None] = mapped_column(JSON)
     # Column index (as text, JSON keys) -> field
     column_mapping: Mapped[dict | None] = mapped_column(JSON)
+    # The columns with data that no field takes, found by the analysis, each with its
+    # title, a few of its values and whether the user chose to ignore it:
+    # [{"index", "title", "samples", "filled", "ignored"}]
+    unmapped_columns: Mapped[list | None] = mapped_column(JSON)
     counts: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.UPLOADED)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -103,6 +107,11 @@ class Import(db.Model):
     @property
     def mapping(self) -> dict[int, str]:
         return {int(index): name for index, name in (self.column_mapping or {}).items()}
+
+    @property
+    def undecided_columns(self) -> list[dict]:
+        """The columns with data that no field takes and that nobody chose to ignore."""
+        return [column for column in self.unmapped_columns or [] if not column.get("ignored")]
 
     def __repr__(self) -> str:
         return f"<Import {self.id} {self.file_name}>"

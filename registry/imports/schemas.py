@@ -22,6 +22,9 @@ class ImportSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     error = fields.String(allow_none=True, required=True)
     created_at = fields.DateTime(allow_none=True, required=True)
+    unmapped_columns = fields.List(fields.Dict(), metadata={
+        "description": "Columns with data that no field takes, not imported: column title, a few values, "
+                       "filled cells, and whether the user chose to ignore it"})
     row_total = fields.Integer(metadata={"description": "Rows stored for review"})
     same_file_imports = fields.List(fields.Integer(), metadata={
         "description": "Earlier imports of the same file (upload only)"})

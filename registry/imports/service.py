@@ -4,6 +4,7 @@ and do not commit, except where a long task commits its own batches through `on_
 """
 
 import contextlib
+import dataclasses
 import gc
 import json
 import queue
@@ -78,6 +79,7 @@ class Analysis:
     header: HeaderMatch
     mapping: dict[int, str]
     results: list[RowResult]
+    unmapped: list[dict] = dataclasses.field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -94,6 +96,10 @@ class Analysis:
                         for index, name in self.mapping.items()},
             "counts": self.counts,
             "rows": [result.report(english) for result in self.results],
+            # Columns with data that no field takes: not imported, and said so.
+            "unmapped_columns": [{"column": column["title"] or f"#{column['index'] + 1}",
+                                  "samples": column["samples"], "filled": column["filled"]}
+                                 for column in self.unmapped],
         }
 
 
@@ -180,7 +186,46 @@ def _analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name
                            countries=CountryNames.from_database())
     results = analyser.analyse(sheet, existing_keys=_existing_keys(country_code))
     _mark_rows_recorded_before(results, country_code)
-    return Analysis(spreadsheet, sheet_name, header, mapping, results)
+    return Analysis(spreadsheet, sheet_name, header, mapping, results,
+                    unmapped_columns(sheet.rows[header.row:], header.titles, mapping))
+
+
+UNMAPPED_SAMPLES = 3
+
+
+def unmapped_columns(data: list[list], titles: list[str], mapping: dict[int, str]) -> list[dict]:
+    """The columns of the data rows that hold something but that no field of `mapping`
+    takes, in sheet order: each with its index, title, first few distinct values and how
+    many cells it fills (not ignored yet)."""
+    from registry.imports.rows import _cell_text
+
+    width = max(map(len, data), default=0)
+    found = []
+    for index in range(width):
+        if index in mapping:
+            continue
+        samples: list[str] = []
+        filled = 0
+        for row in data:
+            if index >= len(row) or row[index] is None:
+                continue
+            text = _cell_text(row[index])
+            if not text:
+                continue
+            filled += 1
+            if len(samples) < UNMAPPED_SAMPLES and text[:60] not in samples:
+                samples.append(text[:60])
+        if filled:
+            title = titles[index] if index < len(titles) and titles[index] else ""
+            found.append({"index": index, "title": title, "samples": samples, "filled": filled,
+                          "ignored": False})
+    return found
+
+
+def _still_ignored(columns: list[dict], earlier: list[dict] | None) -> list[dict]:
+    """`columns` with those the user ignored before (same index and title) ignored still."""
+    ignored = {(item["index"], item["title"]) for item in earlier or [] if item.get("ignored")}
+    return [{**column, "ignored": (column["index"], column["title"]) in ignored} for column in columns]
 
 
 def _empty_sheet(spreadsheet: Spreadsheet, sheet_name: str) -> ImportRefused:
@@ -323,12 +368,50 @@ def choose_sheet_and_mapping(actor: User, import_: Import, sheet_name: str | Non
                                  name=sheet_name, names=", ".join(import_.sheet_names)))
         if sheet_name != import_.sheet_name:
             import_.header_row, import_.column_mapping, import_.titles = None, None, None
+            import_.unmapped_columns = None
         import_.sheet_name = sheet_name
     if header_row is not None:
         import_.header_row = header_row
     if mapping is not None:
         import_.column_mapping = {str(index): name for index, name in mapping.items() if name in FIELDS}
     return import_
+
+
+IGNORE_COLUMN = "ignore"
+
+
+def choose_column(actor: User, import_: Import, index: int, field: str) -> bool:
+    """The user's choice for a column with data that no field takes: a field, for the next
+    analysis to read the column into (answers True: the sheet must be analysed again), or
+    IGNORE_COLUMN, kept with the import (answers False). Audited."""
+    _require(actor, Permission.IMPORT_RECORDS, import_)
+    column = next((item for item in import_.unmapped_columns or [] if item["index"] == index), None)
+    if column is None:
+        raise DomainError(_l("This column is not among the columns left out of the import."))
+    title = column["title"] or f"#{index + 1}"
+    if field == IGNORE_COLUMN:
+        if import_.status not in (ImportStatus.UPLOADED, ImportStatus.REVIEW, ImportStatus.APPROVED,
+                                  ImportStatus.FAILED):
+            raise DomainError(_l("This import can no longer be changed."))
+        import_.unmapped_columns = [{**item, "ignored": True} if item["index"] == index else item
+                                    for item in import_.unmapped_columns]
+        record("import.column", "import", import_.id, {"column": title, "ignored": True}, user=actor)
+        return False
+    if field not in FIELDS:
+        raise DomainError(_l("Choose a field for the column, or ignore it."))
+    if import_.status not in (ImportStatus.UPLOADED, ImportStatus.REVIEW, ImportStatus.FAILED):
+        raise DomainError(_l("This import can no longer be changed."))
+    mapping = import_.mapping
+    taken = next((other for other, name in mapping.items() if name == field), None)
+    if taken is not None:
+        titles = import_.titles or []
+        raise DomainError(_l("The field “%(field)s” already reads the column “%(column)s”: change the "
+                             "columns of the import to read it from another one.", field=FIELDS[field],
+                             column=(titles[taken] if taken < len(titles) and titles[taken] else f"#{taken + 1}")))
+    mapping[index] = field
+    import_.column_mapping = {str(key): name for key, name in sorted(mapping.items())}
+    record("import.column", "import", import_.id, {"column": title, "field": field}, user=actor)
+    return True
 
 
 # --- Analysis ---------------------------------------------------------------------------------
@@ -389,6 +472,7 @@ def analyse_import(actor: User, import_: Import, on_batch: Callable[[Import], No
     import_.header_row = analysis.header.row
     import_.titles = analysis.header.titles
     import_.column_mapping = {str(index): name for index, name in analysis.mapping.items()}
+    import_.unmapped_columns = _still_ignored(analysis.unmapped, import_.unmapped_columns)
     import_.progress_total = len(analysis.results)
     import_.progress_done = 0
     counts = analysis.counts

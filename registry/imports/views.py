@@ -189,7 +189,9 @@ def view(import_id: int):
         earlier=service.earlier_imports_of_same_file(import_), needs_approval=service.needs_approval(import_),
         mapping_titles=[(import_.titles[index] if import_.titles and index < len(import_.titles) else "", name)
                         for index, name in import_.mapping.items()],
-        fields=FIELDS, correctable=service.CORRECTABLE_FIELDS, type_names=weapon_type_names())
+        fields=FIELDS, correctable=service.CORRECTABLE_FIELDS, type_names=weapon_type_names(),
+        free_fields={name: label for name, label in FIELDS.items() if name not in import_.mapping.values()},
+        ignore_column=service.IGNORE_COLUMN)
 
 
 @blueprint.route("/<int:import_id>/rows", methods=["POST"])
@@ -239,6 +241,23 @@ def correct(import_id: int, row_id: int):
         _flash_error(error)
     return redirect(url_for("imports.view", import_id=import_.id, status=request.form.get("status") or None,
                             page=request.form.get("page") or None) + f"#row-{row.row_number}")
+
+
+@blueprint.route("/<int:import_id>/columns/<int:index>", methods=["POST"])
+@permission_required(Permission.IMPORT_RECORDS)
+def choose_column(import_id: int, index: int):
+    """A column with data that no field takes: read it into a field (the sheet is analysed
+    again), or ignore it."""
+    import_ = _load(import_id, "change")
+    try:
+        if service.choose_column(current_user, import_, index, request.form.get("field", "")):
+            start_analysis_job(current_user, import_)
+            flash(_("The sheet is analysed again, with this column."), "success")
+        else:
+            flash(_("The column is ignored: its data is not imported."), "success")
+    except DomainError as error:
+        _flash_error(error)
+    return redirect(url_for("imports.view", import_id=import_.id))
 
 
 @blueprint.route("/<int:import_id>/approve", methods=["POST"])
@@ -303,6 +322,9 @@ def import_json(import_: Import) -> dict:
         "mapping": {(import_.titles[index] if import_.titles and index < len(import_.titles) else str(index)): name
                     for index, name in import_.mapping.items()},
         "counts": import_.counts or {}, "error": import_.error, "created_at": import_.created_at,
+        "unmapped_columns": [{"column": column["title"] or f"#{column['index'] + 1}", "samples": column["samples"],
+                              "filled": column["filled"], "ignored": column["ignored"]}
+                             for column in import_.unmapped_columns or []],
     }
 
 
