@@ -46,13 +46,19 @@ _LOOK_ALIKES = str.maketrans({"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", 
                               "$": "s", "5": "s", "7": "t"})
 
 
+# The 10,000 most common passwords of a public corpus, then the words of the region.
+COMMON_PASSWORD_FILES = ("common-passwords.txt", "common-passwords-fr.txt")
+
+
 def common_passwords() -> frozenset[str]:
-    """The list shipped in registry/auth/data/common-passwords.txt, read once."""
+    """The lists shipped in registry/auth/data/ (COMMON_PASSWORD_FILES), read once a process."""
     global _COMMON_PASSWORDS
     if _COMMON_PASSWORDS is None:
-        path = Path(__file__).parent / "data" / "common-passwords.txt"
+        folder = Path(__file__).parent / "data"
         _COMMON_PASSWORDS = frozenset(
-            line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()
+            line.strip().lower()
+            for name in COMMON_PASSWORD_FILES
+            for line in (folder / name).read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.startswith("#"))
     return _COMMON_PASSWORDS
 
@@ -89,7 +95,11 @@ def password_problems(password: str, min_length: int | None = None) -> list:
         problems.append(
             _l("Use at least three of: lower-case letters, capitals, digits, symbols.")
         )
-    if is_common_password(password) or len(set(password)) < 5:
+    if is_common_password(password):
+        problems.append(_l("This password is too easy to guess: it is one of the most common "
+                           "passwords, or made of one with digits or symbols around it. "
+                           "Choose another."))
+    elif len(set(password)) < 5:
         problems.append(_l("This password is too easy to guess."))
     return problems
 
