@@ -48,7 +48,10 @@ class UTCDateTime(TypeDecorator):
 
 class BilingualName:
     """For rows named in French and English (`name_fr`, `name_en`): `name` is the one in
-    the reader's language, French unless the interface is in English."""
+    the reader's language, French unless the interface is in English. An Arabic reader
+    gets `name_ar` where the row has one (countries), else the French name."""
+
+    name_ar = None
 
     @property
     def name(self) -> str:
@@ -57,6 +60,8 @@ class BilingualName:
         locale = get_locale()
         if locale is not None and locale.language == "en":
             return self.name_en
+        if locale is not None and locale.language == "ar" and self.name_ar:
+            return self.name_ar
         return self.name_fr
 
 

@@ -91,3 +91,26 @@ def test_the_stylesheets_speak_of_start_and_end_never_of_left_and_right(client):
         text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         assert not re.search(r"(margin|padding|border)-(left|right)|text-align:\s*(left|right)"
                              r"|float:\s*(left|right)|(?<![-\w])(left|right):", text), name
+
+
+def test_an_arabic_reader_picks_countries_by_their_arabic_names_in_arabic_order(app, world, client,
+                                                                                login_as):
+    from tests.weapons.helpers import latest_weapon, record_through_form
+
+    officer = login_as(_arabic_reader(world))
+    page = client.get("/weapons/new").get_data(as_text=True)
+    listed = page.split('<datalist id="countries">')[1].split("</datalist>")[0]
+    names = re.findall(r'<option value="([^"]+ \([A-Z]{2}\))">', listed)
+    position = {name.rsplit(" (", 1)[1][:2]: index for index, name in enumerate(names)}
+    assert "تشاد (TD)" in names and "موريتانيا (MR)" in names and "مالي (ML)" in names
+    # In the Arabic alphabet: Ethiopia (إثيوبيا) under alif, Chad (تشاد) under ta, Mauritania under mim.
+    assert position["ET"] < position["TD"] < position["MR"]
+    # A country typed in Arabic, with or without its vowel marks, is understood.
+    response = record_through_form(officer, raw_serial="AR-2201", manufacture_country_code="الاتحاد الروسي",
+                                   last_import_country_code="تشاد", event_country_code="مالي")
+    assert response.status_code == 302
+    weapon = latest_weapon()
+    assert (weapon.manufacture_country_code, weapon.last_import_country_code, weapon.event_country_code) == (
+        "RU", "TD", "ML")
+    page = client.get(f"/weapons/{weapon.id}").get_data(as_text=True)
+    assert "تشاد" in page and "Tchad" not in page

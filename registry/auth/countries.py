@@ -1,6 +1,9 @@
-"""Every ISO 3166-1 country, with French and English names, from pycountry."""
+"""Every ISO 3166-1 country, with French and English names, from pycountry (and its
+Arabic names, read from pycountry when an Arabic page shows them)."""
 
 import gettext
+import re
+from functools import cache
 from pathlib import Path
 
 import pycountry
@@ -24,6 +27,35 @@ def iso_countries() -> list[dict]:
             }
         )
     return countries
+
+
+# Names pycountry's Arabic catalogue does not hold yet.
+ARABIC_NAMES = {"TR": "تركيا"}
+
+
+@cache
+def arabic_names() -> dict[str, str]:
+    """Country code -> its Arabic name, from pycountry's iso3166-1 catalogue."""
+    arabic = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ar"], fallback=True)
+    names = {entry.alpha_2: arabic.gettext(entry.name) for entry in pycountry.countries}
+    names.update(ARABIC_NAMES)
+    return names
+
+
+# Arabic short vowels and shadda do not count in the order; hamza forms of alif are alif.
+_ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
+_ALIF = str.maketrans("أإآٱ", "اااا")
+
+
+def sort_key(name: str) -> str:
+    """A name's place in an alphabetical list in its own script: Latin letters without
+    their accents (Émirats under E), Arabic letters without vowel marks (in Unicode's
+    order, which is the Arabic alphabet's)."""
+    from unidecode import unidecode
+
+    if re.search("[\u0600-\u06ff]", name):
+        return _ARABIC_MARKS.sub("", name).translate(_ALIF)
+    return unidecode(name).casefold()
 
 
 ZONE_TABLE = Path("/usr/share/zoneinfo/zone.tab")
@@ -71,9 +103,7 @@ def load_countries() -> tuple[int, int]:
 def country_choices() -> list[tuple[str, str]]:
     """(code, "Name (code)") for every country, in alphabetical order of the name in the
     reader's language, accents ignored (Émirats arabes unis under E, not after Z)."""
-    from unidecode import unidecode
-
     countries = db.session.scalars(select(Country)).all()
     return sorted(((country.code, f"{country.name} ({country.code})") for country in countries),
-                  key=lambda choice: unidecode(choice[1]).casefold())
+                  key=lambda choice: sort_key(choice[1]))
 

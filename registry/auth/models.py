@@ -36,6 +36,12 @@ class Country(BilingualName, db.Model):
     # The IANA time zone its agencies read times in (Africa/Bamako); None: UTC.
     time_zone: Mapped[str | None] = mapped_column(String(64))
 
+    @property
+    def name_ar(self) -> str | None:
+        from registry.auth.countries import arabic_names
+
+        return arabic_names().get(self.code)
+
     def __repr__(self) -> str:
         return f"<Country {self.code}>"
 

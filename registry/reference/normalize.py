@@ -141,8 +141,8 @@ COUNTRY_ARTICLES = frozenset({"la", "le", "les", "l", "the"})
 
 
 def country_keys(countries) -> dict[str, str]:
-    """Key of every way of writing a country -> its ISO code: its codes and its English and
-    French names; their shortened forms (before the comma, "Russie" of "Russie, Fédération
+    """Key of every way of writing a country -> its ISO code: its codes and its English,
+    French and Arabic names; their shortened forms (before the comma, "Russie" of "Russie, Fédération
     de"; turned round, "Fédération de Russie"; without brackets); and the usual names
     (usual_country_names). A country's own name wins over another's shortened form
     ("Congo" is the Republic of the Congo, not the shortened Democratic Republic), and a
@@ -159,6 +159,14 @@ def country_keys(countries) -> dict[str, str]:
     for text_key, codes in shortened.items():
         if len(codes) == 1:
             keys.setdefault(text_key, next(iter(codes)))
+    from registry.auth.countries import arabic_names, sort_key
+
+    # Arabic names last: a Latin spelling never gives way to an Arabic name's reading.
+    known = set(keys.values())
+    for code, name in arabic_names().items():
+        if code in known:
+            for text in (name, name.partition("،")[0]):
+                keys.setdefault(key(sort_key(text)), code)
     for name, code in usual_country_names():
         keys[key(name)] = code
     keys.pop("", None)

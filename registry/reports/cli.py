@@ -49,7 +49,7 @@ def summary(country, date_from, date_to, out):
 @click.option("--year", required=True, help="The year reported, e.g. 2024.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write the workbook (xlsx) here.")
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, writable=True), help="Write the PDF here.")
-@click.option("--language", type=click.Choice(["fr", "en"]), default="fr")
+@click.option("--language", type=click.Choice(["fr", "en", "ar"]), default="fr")
 @with_appcontext
 def iafq(country, year, out, pdf_path, language):
     """Write a state's yearly report (UNODC IAFQ tables, SDG 16.4.2, ITI tracing figures)."""

@@ -5,6 +5,7 @@ service's (registry.reports.service), counted the same way as on the pages."""
 
 from pathlib import Path
 
+from babel import Locale
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -197,21 +198,27 @@ def pdf(user, state: str, year, language: str = "fr") -> bytes:
         document.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
         document.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         document.set_auto_page_break(True, margin=12)
+        # Arabic: letters joined and lines laid right to left by HarfBuzz, text aligned
+        # right and the table's columns in reading order, from the right.
+        right_to_left = Locale.parse(language).character_order == "right-to-left"
+        align, order = ("R", reversed) if right_to_left else ("L", list)
+        if right_to_left:
+            document.set_text_shaping(use_shaping_engine=True, direction="rtl")
         document.add_page()
         document.set_font("DejaVu", "B", 14)
-        document.multi_cell(0, 8, _title(report), new_x="LMARGIN", new_y="NEXT")
+        document.multi_cell(0, 8, _title(report), align=align, new_x="LMARGIN", new_y="NEXT")
         document.set_font("DejaVu", "", 9)
         if report["notice"]:
-            document.multi_cell(0, 6, report["notice"], new_x="LMARGIN", new_y="NEXT")
+            document.multi_cell(0, 6, report["notice"], align=align, new_x="LMARGIN", new_y="NEXT")
         for title, headers, rows in report["sheets"]:
             document.ln(3)
             document.set_font("DejaVu", "B", 11)
-            document.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
+            document.cell(0, 7, title, align=align, new_x="LMARGIN", new_y="NEXT")
             document.set_font("DejaVu", "", 8)
-            with document.table(text_align="LEFT", line_height=5) as pdf_table:
-                pdf_table.row([str(header) for header in headers])
+            with document.table(text_align="RIGHT" if right_to_left else "LEFT", line_height=5) as pdf_table:
+                pdf_table.row(list(order([str(header) for header in headers])))
                 for row in rows:
-                    pdf_table.row(["–" if value is None else str(value) for value in row])
+                    pdf_table.row(list(order(["–" if value is None else str(value) for value in row])))
         content = bytes(document.output())
     record("report.iafq", details={"state": report["state"], "year": report["year"], "format": "pdf",
                                    "language": language}, user=user if getattr(user, "id", None) else None)

@@ -36,9 +36,22 @@ CHART_STYLE = Style(background="white", plot_background="white", foreground="#1d
 CHART_ROWS = 12
 
 
-def _french() -> bool:
+# Dimensions whose rows are countries, keyed by their ISO code.
+COUNTRY_DIMENSIONS = frozenset({"by_country_of_manufacture", "by_partner", "by_state", "country"})
+
+
+def local_name(row: dict, dimension: str = "") -> str:
+    """A named row ({"key", "name" in English, "name_fr"}) in the reader's language: an
+    Arabic reader gets a country's Arabic name, else the French one, as a French reader."""
+    from registry.auth.countries import arabic_names
+
     locale = get_locale()
-    return bool(locale and locale.language == "fr")
+    language = locale.language if locale else "fr"
+    if language == "ar" and dimension in COUNTRY_DIMENSIONS and arabic_names().get(row.get("key") or ""):
+        return arabic_names()[row["key"]]
+    if language in ("fr", "ar") and row.get("name_fr"):
+        return row["name_fr"]
+    return str(row.get("name") or row.get("key"))
 
 
 def label(dimension: str, row: dict) -> str:
@@ -47,9 +60,7 @@ def label(dimension: str, row: dict) -> str:
         return str(WeaponStatus(row["key"]).label)
     if row.get("key") is None and row.get("name") is None:
         return _("Not given") if dimension in ("by_region", "by_country_of_manufacture") else _("Not identified")
-    if _french() and row.get("name_fr"):
-        return row["name_fr"]
-    return str(row.get("name") or row.get("key"))
+    return local_name(row, dimension)
 
 
 def table(report: dict, name: str) -> tuple[list[str], list[list]]:

@@ -1,6 +1,6 @@
 """Statistics pages: filters, tables with their charts, exports (CSV, xlsx)."""
 
-from flask import Blueprint, Response, flash, render_template, request
+from flask import Blueprint, Response, current_app, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -73,7 +73,7 @@ def yearly(extension: str):
     from registry.reports import iafq
 
     language = request.args.get("language", "")
-    if extension not in ("xlsx", "pdf") or language not in ("", "fr", "en"):
+    if extension not in ("xlsx", "pdf") or (language and language not in current_app.config["LANGUAGES"]):
         return render_template("errors/error.html", code=404, title=_("Not found"),
                                message=_("This page does not exist, or you may not see it.")), 404
     language = language or current_user.language

@@ -1,5 +1,5 @@
 """The yearly report of a state (UNODC IAFQ tables, SDG 16.4.2, ITI figures), xlsx and PDF,
-in French and English: the same figures as the statistics pages."""
+in French, English and Arabic: the same figures as the statistics pages."""
 
 import io
 
@@ -65,3 +65,20 @@ def test_a_year_that_is_not_one_or_another_state_gets_a_message(world, client, l
     bad = client.get("/reports/yearly.xlsx?year=deux-mille")
     assert bad.status_code == 400 and "Ce n'est pas une année" in bad.get_data(as_text=True).replace("&#39;", "'")
     assert client.get("/reports/yearly.pdf?year=2024&state=NE").status_code == 400
+
+
+def test_the_yearly_report_in_arabic_names_its_tables_types_and_countries_in_arabic(world, reference, client,
+                                                                                   login_as):
+    mali_year(world)
+    login_as(world["ML"].user("viewer"))
+    response = client.get("/reports/yearly.xlsx?year=2024&language=ar")
+    assert response.status_code == 200
+    tables = sheets(response.get_data())
+    assert "النوع" in tables and "Type" not in tables
+    by_type = {row[0]: row[1:] for row in tables["النوع"][2:]}
+    assert by_type["البنادق والقربينات"] == [3, 0, 1, 4]
+    by_country = {row[0]: row[-1] for row in tables["دولة الصنع"][2:]}
+    assert by_country == {"غير مذكور": 4, "الاتّحاد الرّوسي": 1}
+    pdf = client.get("/reports/yearly.pdf?year=2024&language=ar")
+    assert pdf.status_code == 200 and pdf.get_data().startswith(b"%PDF")
+    assert client.get("/reports/yearly.pdf?year=2024&language=xx").status_code == 404
