@@ -28,6 +28,8 @@ CHROMIUM = os.environ.get("REGISTRY_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+# The language buttons of every page's header, as base.html writes them.
+LANGUAGE_BUTTONS = {"fr": "FR", "en": "EN", "ar": "عربي"}
 STATES = (("ML", "ML-CNLPAL", "Commission nationale (Mali)"),
           ("NE", "NE-CNCCAI", "Commission nationale (Niger)"),
           ("BF", "BF-CNCA", "Commission nationale (Burkina Faso)"))
@@ -181,7 +183,7 @@ class Browser:
 
     def log_in(self, role: str, country_code: str):
         page = self.go("/login")
-        page.get_by_role("button", name=self.language.upper(), exact=True).click()
+        page.get_by_role("button", name=LANGUAGE_BUTTONS[self.language], exact=True).click()
         page.get_by_label(self.t("E-mail")).fill(email(role, country_code))
         page.get_by_label(self.t("Password")).fill(PASSWORD)
         page.get_by_role("button", name=self.t("Log in")).click()
@@ -192,7 +194,7 @@ class Browser:
             page.get_by_role("button", name=self.t("Log in")).click()
         sync_api.expect(page.locator("form[action='/logout']")).to_be_attached()
         # A user's own language wins over the login page's: set it, as a user would.
-        page.get_by_role("button", name=self.language.upper(), exact=True).click()
+        page.get_by_role("button", name=LANGUAGE_BUTTONS[self.language], exact=True).click()
         sync_api.expect(page.get_by_role("button", name=self.t("Log out"))).to_be_visible()
         return page
 

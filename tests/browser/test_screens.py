@@ -115,3 +115,32 @@ def test_axe_finds_no_serious_or_critical_violation_on_the_main_pages(open_brows
 
 def axe_version(page) -> str:
     return page.evaluate("window.axe ? axe.version : '?'")
+
+
+ARABIC_PAGES = ("/", "/weapons/", "new_weapon", "weapon", "/tracing/outbox", "trace", "/imports/")
+
+
+def test_arabic_pages_read_right_to_left_on_a_phone_in_the_registrys_arabic_font(open_browser, sample_pages,
+                                                                                 tmp_path):
+    from tests.browser.conftest import PHONE
+
+    browser = open_browser("ar", PHONE)
+    browser.log_in("tracing_officer", "ML")
+    for name in ARABIC_PAGES:
+        page = browser.go(sample_pages.get(name, name))
+        root = page.locator("html")
+        expect(root).to_have_attribute("dir", "rtl")
+        expect(root).to_have_attribute("lang", "ar")
+        browser.no_sideways_scroll()
+        # The page mirrors: the registry's name starts at the right edge, its text reads
+        # from the right, and the Arabic is drawn in the font the registry serves.
+        brand = page.locator(".brand").bounding_box()
+        assert PHONE["width"] - (brand["x"] + brand["width"]) < 40, name
+        assert page.locator("main").evaluate("element => getComputedStyle(element).direction") == "rtl"
+        page.evaluate("document.fonts.ready")
+        assert page.evaluate("""() => [...document.fonts].some(
+            face => face.family.replace(/"/g, '') === 'Noto Sans Arabic' && face.status === 'loaded')"""), name
+        page.screenshot(path=str(tmp_path / f"arabic-{name.strip('/').replace('/', '-') or 'home'}.png"),
+                        full_page=True)
+    expect(page.get_by_role("button", name=browser.t("Log out"))).to_have_text("تسجيل الخروج")
+    print(f"\nArabic screens at {PHONE['width']} px: {tmp_path}")
