@@ -13,6 +13,7 @@ from registry.auth.models import Agency, User
 from registry.auth.roles import Permission
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.weapons.models import Sharing, WeaponStatus
 
 imports_cli = click.Group("imports", help="Spreadsheet imports.")
 
@@ -38,6 +39,9 @@ def _acting_user(agency: Agency, email: str | None) -> User:
 
 
 ALL_SHEETS = "all"
+SHARINGS = [item.value for item in Sharing]
+WEAPON_STATUSES = [item.value for item in WeaponStatus]
+STATUS_HELP = "Status of a record whose row names none, or one not understood."
 SHEET_HELP = "Sheet to read (the first one by default), or \"all\" for every sheet that holds rows."
 
 
@@ -67,8 +71,11 @@ def _sheets_to_read(path: Path, sheet: str | None) -> list[str | None]:
 @click.option("--sheet", default=None, help=SHEET_HELP)
 @click.option("--language", type=click.Choice(["en", "fr"]), default="en", show_default=True,
               help="Language of the rows' messages in the report.")
+@click.option("--status", "default_status", type=click.Choice(WEAPON_STATUSES), default="seized",
+              show_default=True, help=STATUS_HELP)
 @with_appcontext
-def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str | None, language: str):
+def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str | None, language: str,
+            default_status: str):
     """Analyse a spreadsheet and report every row, writing no record. With --sheet all, the
     report holds one report a sheet under "sheets", and the counts of all."""
     from registry.imports.service import analyse_file, saved_mapping
@@ -78,7 +85,7 @@ def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str |
     try:
         for name in _sheets_to_read(path, sheet):
             analysis = analyse_file(path, agency.country_code, file_name=path.name, sheet_name=name,
-                                    saved_mapping=saved_mapping(agency.id))
+                                    saved_mapping=saved_mapping(agency.id), default_status=default_status)
             with force_locale(language):
                 reports.append(analysis.report(english=language == "en"))
             del analysis
@@ -121,8 +128,13 @@ def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str |
 @click.option("--commit", "do_commit", is_flag=True, help="Write the ready rows as records.")
 @click.option("--user", "email", default=None, help="E-mail of the user the import is made for.")
 @click.option("--sheet", default=None, help=SHEET_HELP + " With \"all\", one import a sheet.")
+@click.option("--sharing", type=click.Choice(SHARINGS), default="national", show_default=True,
+              help="Sharing of the records written.")
+@click.option("--status", "default_status", type=click.Choice(WEAPON_STATUSES), default="seized",
+              show_default=True, help=STATUS_HELP)
 @with_appcontext
-def run(path: Path, agency_code: str, do_commit: bool, email: str | None, sheet: str | None):
+def run(path: Path, agency_code: str, do_commit: bool, email: str | None, sheet: str | None, sharing: str,
+        default_status: str):
     """Upload, analyse and (with --commit) commit a spreadsheet in one go."""
     from registry.imports.service import (
         analyse_import,
@@ -144,7 +156,8 @@ def run(path: Path, agency_code: str, do_commit: bool, email: str | None, sheet:
     this_run: list[int] = []
     try:
         for name in names:
-            import_ = upload_import(actor, path, path.name, agency=agency)
+            import_ = upload_import(actor, path, path.name, agency=agency, sharing=sharing,
+                                    default_status=default_status)
             earlier = [item for item in earlier_imports_of_same_file(import_) if item.id not in this_run]
             this_run.append(import_.id)
             if earlier:

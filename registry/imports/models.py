@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from registry.auth.models import enum_column
 from registry.extensions import UTCDateTime, db, utcnow
-from registry.weapons.models import Weapon
+from registry.weapons.models import Sharing, Weapon, WeaponStatus
 
 
 class ImportStatus(enum.StrEnum):
@@ -78,6 +78,11 @@ class Import(db.Model):
     unmapped_columns: Mapped[list | None] = mapped_column(JSON)
     counts: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.UPLOADED)
+    # What the records written take: their sharing, and their status where the sheet names none.
+    sharing: Mapped[Sharing] = mapped_column(enum_column(Sharing), default=Sharing.NATIONAL,
+                                             server_default=Sharing.NATIONAL.value)
+    default_status: Mapped[WeaponStatus] = mapped_column(enum_column(WeaponStatus), default=WeaponStatus.SEIZED,
+                                                         server_default=WeaponStatus.SEIZED.value)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
     job_id: Mapped[str | None] = mapped_column(String(64))

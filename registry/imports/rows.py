@@ -58,6 +58,7 @@ MESSAGES = {
     "date_future": _l("The date %(value)s is in the future."),
     "date_old": _l("The date %(value)s is before 1850."),
     "status_unknown": _l("The status “%(value)s” was not understood; “seized” was assumed."),
+    "status_assumed": _l("The status “%(value)s” was not understood; the import's default status was assumed."),
     "country_unknown": _l("The country “%(value)s” was not understood."),
     "cut": _l("Column “%(column)s” held %(length)d characters: the first %(kept)d were kept."),
     "identification": _l("The identification is unsure: check the make and model."),
@@ -441,8 +442,11 @@ class RowAnalyser:
     """Turns the data rows of a sheet into RowResults for one country."""
 
     def __init__(self, country_code: str, header: HeaderMatch, mapping: dict[int, str] | None = None,
-                 identifier=None, countries: CountryNames | None = None):
+                 identifier=None, countries: CountryNames | None = None, default_status: str = "seized"):
         self.country_code = country_code
+        # A row's status where its cell is blank, missing or not understood.
+        self.default_status = default_status
+        self.status_unknown = "status_unknown" if default_status == "seized" else "status_assumed"
         self.header = header
         self.mapping = dict(sorted((mapping if mapping is not None else header.mapping).items()))
         self.columns = list(self.mapping.items())
@@ -566,13 +570,14 @@ class RowAnalyser:
                                                            serials=field_name == "raw_serial"))
             else:
                 read = {_DATE: self._plain_date, _STATUS: self._plain_status}.get(kind, self._plain_country)
-                converted = mark_slow(*self._convert(column(index), read, "seized" if kind == _STATUS else None))
+                converted = mark_slow(*self._convert(column(index), read,
+                                                     self.default_status if kind == _STATUS else None))
             keys.append(field_name)
             converted_columns.append(converted)
             by_field[field_name] = converted
         if "status" not in by_field:
             keys.append("status")
-            converted_columns.append(["seized"] * count)
+            converted_columns.append([self.default_status] * count)
         serial_rows = self.serial_rows or [self._serial_state(None)] * count
         spellings = list(zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
                              by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True))
@@ -828,9 +833,9 @@ class RowAnalyser:
             elif kind == _STATUS:
                 status = self._status_of(value)
                 if status is None:
-                    messages.append(message("status_unknown", value=(_cell_text(value) or "")[:60]))
+                    messages.append(message(self.status_unknown, value=(_cell_text(value) or "")[:60]))
                     review = True
-                values["status"] = status or "seized"
+                values["status"] = status or self.default_status
             else:  # a country
                 code = self._country_of(value)
                 if code is None:
@@ -838,7 +843,7 @@ class RowAnalyser:
                     review = True
                 values[column] = code
         if "status" not in values:
-            values["status"] = "seized"
+            values["status"] = self.default_status
         raw_serial = values.get("raw_serial")
         values["serial_state"], values["serial_key"] = _serial_state_and_key(
             raw_serial, detect_serial_state, serial_key, SerialState)

@@ -22,6 +22,10 @@ class ImportSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     error = fields.String(allow_none=True, required=True)
     created_at = fields.DateTime(allow_none=True, required=True)
+    sharing = fields.String(required=True, metadata={"description": "Sharing of the records written: "
+                                                     "national, partners, all"})
+    default_status = fields.String(required=True, metadata={
+        "description": "Status of a record whose row names none (or one not understood)"})
     unmapped_columns = fields.List(fields.Dict(), metadata={
         "description": "Columns with data that no field takes, not imported: column title, a few values, "
                        "filled cells, and whether the user chose to ignore it"})
@@ -56,3 +60,11 @@ class ImportRowsQuery(CursorQuery):
 
 class UploadSchema(Schema):
     file = Upload(required=True, metadata={"description": "The spreadsheet (.xlsx, .xls, .ods, .csv)"})
+
+
+class UploadOptionsSchema(Schema):
+    sharing = fields.String(load_default=None, metadata={
+        "description": "Sharing of the records the import writes: national (default), partners, all"})
+    default_status = fields.String(load_default=None, metadata={
+        "description": "Status of a record whose row names none: seized (default), found, surrendered, lost, "
+                       "stolen, trafficked, destroyed, returned"})

@@ -60,6 +60,7 @@ from registry.imports.rows import (
     count_statuses,
     message,
 )
+from registry.weapons.models import Sharing, WeaponStatus
 
 STORE_BATCH = 5000
 COMMIT_BATCH = 5000
@@ -131,15 +132,18 @@ def _existing_keys(country_code: str):
 
 
 def analyse_file(path, country_code: str, file_name: str | None = None, sheet_name: str | None = None,
-                 mapping: dict[int, str] | None = None, saved_mapping: dict | None = None) -> Analysis:
-    """Read, map, identify and check every row of a file, writing nothing."""
+                 mapping: dict[int, str] | None = None, saved_mapping: dict | None = None,
+                 default_status: str = "seized") -> Analysis:
+    """Read, map, identify and check every row of a file, writing nothing. A row whose
+    status is blank or not understood takes `default_status`."""
     spreadsheet = open_spreadsheet(path, file_name=file_name, **limits())
-    return analyse_spreadsheet(spreadsheet, country_code, sheet_name, mapping, saved_mapping)
+    return analyse_spreadsheet(spreadsheet, country_code, sheet_name, mapping, saved_mapping,
+                               default_status=default_status)
 
 
 def analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name: str | None = None,
                         mapping: dict[int, str] | None = None, saved_mapping: dict | None = None,
-                        header_row: int | None = None) -> Analysis:
+                        header_row: int | None = None, default_status: str = "seized") -> Analysis:
     # Reading and analysing allocate a few objects per cell and free none of them until the
     # end: the cyclic garbage collector would only walk the growing heap again and again
     # (a third of the time of a large sheet). Nothing here makes reference cycles, so the
@@ -150,7 +154,8 @@ def analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name:
     gc.disable()
     gc.unfreeze()
     try:
-        return _analyse_spreadsheet(spreadsheet, country_code, sheet_name, mapping, saved_mapping, header_row)
+        return _analyse_spreadsheet(spreadsheet, country_code, sheet_name, mapping, saved_mapping, header_row,
+                                    default_status)
     finally:
         if collecting:
             gc.freeze()
@@ -159,7 +164,7 @@ def analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name:
 
 def _analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name: str | None,
                          mapping: dict[int, str] | None, saved_mapping: dict | None,
-                         header_row: int | None) -> Analysis:
+                         header_row: int | None, default_status: str) -> Analysis:
     from registry.reference.engine import get_identifier
 
     sheet_name = sheet_name or spreadsheet.sheet_names[0]
@@ -183,7 +188,7 @@ def _analyse_spreadsheet(spreadsheet: Spreadsheet, country_code: str, sheet_name
         raise ImportRefused(_l("No column is set as make, model, serial, calibre or type."))
     header.mapping = mapping
     analyser = RowAnalyser(country_code, header, mapping, identifier=get_identifier(country_code),
-                           countries=CountryNames.from_database())
+                           countries=CountryNames.from_database(), default_status=default_status)
     results = analyser.analyse(sheet, existing_keys=_existing_keys(country_code))
     _mark_rows_recorded_before(results, country_code)
     return Analysis(spreadsheet, sheet_name, header, mapping, results,
@@ -297,12 +302,32 @@ def _require(actor: User, permission: Permission, import_: Import | None = None,
 # --- Upload -----------------------------------------------------------------------------------------
 
 
-def upload_import(actor: User, source, file_name: str, agency: Agency | None = None) -> Import:
-    """Check an uploaded file and keep it as a new import (status uploaded).
+def read_sharing_and_status(sharing: str | None, default_status: str | None) -> tuple[Sharing, WeaponStatus]:
+    """The sharing and the default status an import was asked for (national and seized when
+    not given), or DomainError naming the choices."""
+    try:
+        chosen_sharing = Sharing(sharing or Sharing.NATIONAL.value)
+    except ValueError:
+        raise DomainError(_l("The sharing “%(value)s” is not one of: %(choices)s.", value=str(sharing)[:40],
+                             choices=", ".join(item.value for item in Sharing))) from None
+    try:
+        chosen_status = WeaponStatus(default_status or WeaponStatus.SEIZED.value)
+    except ValueError:
+        raise DomainError(_l("The status “%(value)s” is not one of: %(choices)s.", value=str(default_status)[:40],
+                             choices=", ".join(item.value for item in WeaponStatus))) from None
+    return chosen_sharing, chosen_status
+
+
+def upload_import(actor: User, source, file_name: str, agency: Agency | None = None,
+                  sharing: str | None = None, default_status: str | None = None) -> Import:
+    """Check an uploaded file and keep it as a new import (status uploaded), with the
+    sharing its records will have and their status where the sheet names none (national
+    and seized unless given).
 
     `source` is a path or a binary file object. Refused files are not kept."""
     agency = agency or actor.agency
     _require(actor, Permission.IMPORT_RECORDS, agency=agency)
+    chosen_sharing, chosen_status = read_sharing_and_status(sharing, default_status)
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(file_name).suffix.lower()[:8]
@@ -322,12 +347,13 @@ def upload_import(actor: User, source, file_name: str, agency: Agency | None = N
         kind=spreadsheet.kind, stored_path=str(stored), agency_id=agency.id,
         country_code=agency.country_code, uploaded_by_id=actor.id, sheet_names=spreadsheet.sheet_names,
         sheet_name=spreadsheet.sheet_names[0], status=ImportStatus.UPLOADED, progress_done=0,
-        progress_total=0, cancel_requested=False,
+        progress_total=0, cancel_requested=False, sharing=chosen_sharing, default_status=chosen_status,
     )
     db.session.add(import_)
     db.session.flush()
     record("import.upload", "import", import_.id,
-           {"file": import_.file_name, "sha256": import_.sha256, "size": import_.size}, user=actor)
+           {"file": import_.file_name, "sha256": import_.sha256, "size": import_.size,
+            "sharing": chosen_sharing.value, "default_status": chosen_status.value}, user=actor)
     return import_
 
 
@@ -467,7 +493,8 @@ def analyse_import(actor: User, import_: Import, on_batch: Callable[[Import], No
     analysis = analyse_spreadsheet(
         spreadsheet, import_.country_code, import_.sheet_name,
         mapping=import_.mapping if import_.column_mapping else None,
-        saved_mapping=saved_mapping(import_.agency_id), header_row=import_.header_row)
+        saved_mapping=saved_mapping(import_.agency_id), header_row=import_.header_row,
+        default_status=import_.default_status.value)
     db.session.execute(delete(ImportRow).where(ImportRow.import_id == import_.id))
     import_.header_row = analysis.header.row
     import_.titles = analysis.header.titles
@@ -560,7 +587,7 @@ REVIEW_FIELDS = {"make": "raw_make", "model": "raw_model", "calibre": "raw_calib
                  "serial": "raw_serial"}
 # Fields read, not identified: the sheet's field -> (row value, messages a good value ends).
 READ_FIELDS = {"event_date": ("event_date", {"date_unreadable", "date_future", "date_old"}),
-               "status": ("status", {"status_unknown"}),
+               "status": ("status", {"status_unknown", "status_assumed"}),
                **{name: (column, {"country_unknown"}) for name, column in COUNTRY_COLUMNS.items()}}
 # Fields kept as typed: the sheet's field -> (row value, its length).
 PLAIN_FIELDS = {name: TEXT_COLUMNS[name] for name in TEXT_COLUMNS if name not in REVIEW_FIELDS}
@@ -574,7 +601,7 @@ IDENTIFIED_FIELDS = ("make", "model", "calibre", "type")
 # Messages that make a row invalid (it cannot be accepted until they are gone), and those
 # that leave it for review.
 INVALIDATING = {"date_future", "date_old", "nothing", "no_name", "no_weapon"}
-REVIEWING = {"date_unreadable", "status_unknown", "country_unknown", "identification", "unidentified"}
+REVIEWING = {"date_unreadable", "status_unknown", "status_assumed", "country_unknown", "identification", "unidentified"}
 # Messages on what names and identifies the weapon: said again after each correction.
 NAMING = {"nothing", "no_name", "no_weapon", "identification", "unidentified"}
 
@@ -637,7 +664,7 @@ def _corrected_value(import_: Import, row: ImportRow, field: str, text: str | No
         if read is None:
             values.pop(key, None)
             if field == "status":
-                values["status"] = "seized"
+                values["status"] = import_.default_status.value
         else:
             values[key] = read
     elif field in PLAIN_FIELDS:
@@ -905,10 +932,10 @@ def _batches(accepted: list[int], written: set[int], size: int):
         yield batch
 
 
-def weapon_source(import_id: int, low: int, high: int) -> Select:
+def weapon_source(import_id: int, low: int, high: int, sharing: Sharing = Sharing.NATIONAL) -> Select:
     """The Weapon columns of the import's accepted rows with ids from `low` to `high` (a
     batch of _batches), read out of their JSON by the database, numbered by `ordinal` in
-    id order: the source of create_weapons_from_select."""
+    id order, all with `sharing`: the source of create_weapons_from_select."""
     from registry.weapons.models import Weapon
 
     table, weapon = ImportRow.__table__, Weapon.__table__
@@ -934,11 +961,13 @@ def weapon_source(import_id: int, low: int, high: int) -> Select:
               for key, name in IDENTIFICATION_COLUMNS.items())).render_derived("i", with_types=True)
         columns = [values.c[name].label(name) for name in VALUE_COLUMNS]
         columns += [found.c[key].label(name) for key, name in IDENTIFICATION_COLUMNS.items()]
+        columns.append(literal(sharing.value, String).label("sharing"))
         return (select(table.c.id.label("import_row_id"), *columns, numbered.c.ordinal)
                 .select_from(rows).join(values, true()).join(found, true()))
     columns = [func.json_extract(table.c["values"], f'$."{name}"').label(name) for name in VALUE_COLUMNS]
     columns += [func.json_extract(table.c.identification, f'$."{key}"').label(name)
                 for key, name in IDENTIFICATION_COLUMNS.items()]
+    columns.append(literal(sharing.value, String).label("sharing"))
     return select(table.c.id.label("import_row_id"), *columns, numbered.c.ordinal).select_from(rows)
 
 
@@ -972,7 +1001,8 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
     else:
         for batch in batches:
             low, high = batch[0], batch[-1]
-            create_weapons_from_select(actor, agency, weapon_source(import_.id, low, high), len(batch),
+            create_weapons_from_select(actor, agency, weapon_source(import_.id, low, high, import_.sharing),
+                                       len(batch),
                                        details={"import": import_.id, "import_rows": [low, high]})
             import_.progress_done += len(batch)
             if on_batch is not None:
@@ -986,7 +1016,8 @@ def commit_import(actor: User, import_: Import, on_batch: Callable[[Import], Non
         import_.counts = {**import_.counts, "created": len(written) + sum(map(len, batches))}
     else:
         refresh_counts(import_)
-    record("import.commit", "import", import_.id, {"created": import_.counts.get("created")}, user=actor)
+    record("import.commit", "import", import_.id, {"created": import_.counts.get("created"),
+                                                   "sharing": import_.sharing.value}, user=actor)
     return import_
 
 
@@ -1006,7 +1037,7 @@ def _commit_side_by_side(actor: User, agency: Agency, import_: Import, batches: 
     threads stop after the batch they are on; the error is raised here."""
     from registry.weapons.service import create_weapons_from_select, reserve_numbers_apart
 
-    import_id, actor_id, agency_id = import_.id, actor.id, agency.id
+    import_id, actor_id, agency_id, sharing = import_.id, actor.id, agency.id, import_.sharing
     # The threads must see the caller's work, and must not wait on the locks it holds
     # (the audit chain's head, the import's row).
     db.session.commit()
@@ -1029,7 +1060,8 @@ def _commit_side_by_side(actor: User, agency: Agency, import_: Import, batches: 
                     except queue.Empty:
                         break
                     low, high = batch[0], batch[-1]
-                    create_weapons_from_select(writer, owner, weapon_source(import_id, low, high), len(batch),
+                    create_weapons_from_select(writer, owner, weapon_source(import_id, low, high, sharing),
+                                               len(batch),
                                                details={"import": import_id, "import_rows": [low, high]},
                                                numbers=(year, first))
                     db.session.commit()

@@ -32,10 +32,12 @@ from registry.imports.schemas import (
     ImportRowPageSchema,
     ImportRowsQuery,
     ImportSchema,
+    UploadOptionsSchema,
     UploadSchema,
 )
 from registry.imports.sheets import result_workbook, status_labels, template_workbook
 from registry.reference.service import weapon_type_names
+from registry.weapons.models import Sharing, WeaponStatus
 from registry.web import NAVIGATION
 
 blueprint = Blueprint("imports", __name__, url_prefix="/imports")
@@ -63,8 +65,13 @@ def _flash_error(error: DomainError) -> None:
 @blueprint.route("/")
 @permission_required(Permission.IMPORT_RECORDS)
 def index():
+    return _index_page()
+
+
+def _index_page(status_code: int = 200):
     imports = db.session.scalars(visible(current_user, Import).order_by(Import.id.desc()).limit(100)).all()
-    return render_template("imports/index.html", imports=imports)
+    return render_template("imports/index.html", imports=imports, sharings=list(Sharing),
+                           weapon_statuses=list(WeaponStatus)), status_code
 
 
 @blueprint.route("/upload", methods=["POST"])
@@ -75,12 +82,13 @@ def upload():
         flash(_("Choose a file to upload."), "error")
         return redirect(url_for("imports.index")), 400
     try:
-        import_ = service.upload_import(current_user, file.stream, file.filename)
+        import_ = service.upload_import(current_user, file.stream, file.filename,
+                                        sharing=request.form.get("sharing"),
+                                        default_status=request.form.get("default_status"))
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return render_template("imports/index.html", imports=db.session.scalars(
-            visible(current_user, Import).order_by(Import.id.desc()).limit(100)).all()), 400
+        return _index_page(400)
     earlier = service.earlier_imports_of_same_file(import_)
     if earlier or len(import_.sheet_names) > 1:
         return redirect(url_for("imports.setup", import_id=import_.id))
@@ -322,6 +330,7 @@ def import_json(import_: Import) -> dict:
         "mapping": {(import_.titles[index] if import_.titles and index < len(import_.titles) else str(index)): name
                     for index, name in import_.mapping.items()},
         "counts": import_.counts or {}, "error": import_.error, "created_at": import_.created_at,
+        "sharing": import_.sharing.value, "default_status": import_.default_status.value,
         "unmapped_columns": [{"column": column["title"] or f"#{column['index'] + 1}", "samples": column["samples"],
                               "filled": column["filled"], "ignored": column["ignored"]}
                              for column in import_.unmapped_columns or []],
@@ -361,14 +370,17 @@ def api_list(args: dict):
 @api_blueprint.route("", methods=["POST"])
 @requires(Permission.IMPORT_RECORDS)
 @api_blueprint.arguments(UploadSchema, location="files")
+@api_blueprint.arguments(UploadOptionsSchema, location="form")
 @api_blueprint.response(202, ImportSchema)
-def api_create(files: dict):
-    """Upload a spreadsheet (multipart field "file"); its analysis starts at once."""
+def api_create(files: dict, options: dict):
+    """Upload a spreadsheet (multipart field "file", with the fields "sharing" and
+    "default_status" when not national and seized); its analysis starts at once."""
     file = files["file"]
     if not file.filename:
         raise ApiError(400, "invalid-body", _("Choose a file to upload."), field="file")
     try:
-        import_ = service.upload_import(current_user, file.stream, file.filename)
+        import_ = service.upload_import(current_user, file.stream, file.filename, sharing=options.get("sharing"),
+                                        default_status=options.get("default_status"))
         earlier = service.earlier_imports_of_same_file(import_)
         start_analysis_job(current_user, import_)
     except DomainError as error:
