@@ -201,6 +201,13 @@ def init_app(app: Flask) -> None:
         before the colon, as French typography wants)."""
         return _("%(label)s:", label=text)
 
+    @app.template_filter("monthformat")
+    def monthformat(day) -> str:
+        """A month as the reader names it: "mars 2024", "March 2024"."""
+        from flask_babel import format_date
+
+        return format_date(day, "LLLL y") if day else ""
+
     @app.template_filter("number")
     def number(value) -> str:
         """A count as the reader writes it: "12 345" in French, "12,345" in English."""

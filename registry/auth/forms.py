@@ -102,6 +102,9 @@ class AgencyForm(FlaskForm):
     country_code = SelectField(_l("Country"))
     kind = SelectField(_l("Kind"))
     is_tracing_focal_point = BooleanField(_l("Tracing focal point of its country"))
+    tracing_contact = StringField(
+        _l("Tracing contact"), validators=[Length(max=300)],
+        description=_l("Office, telephone, e-mail: shown to the other states its records are shared with."))
     requires_import_approval = BooleanField(_l("Imports need a supervisor's approval"))
     requires_trace_approval = BooleanField(_l("Outgoing traces need a supervisor's approval"))
     active = BooleanField(_l("Active"), default=True)

@@ -83,6 +83,9 @@ class Agency(db.Model):
     requires_import_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     requires_trace_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who answers about its records (office, telephone, e-mail): shown to the other states
+    # the records are shared with, on the record and hit pages.
+    tracing_contact: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     country: Mapped[Country] = relationship(lazy="joined")

@@ -450,6 +450,7 @@ def agency_create():
             service.update_agency(current_user, agency,
                                   requires_import_approval=form.requires_import_approval.data,
                                   requires_trace_approval=form.requires_trace_approval.data,
+                                  tracing_contact=(form.tracing_contact.data or "").strip() or None,
                                   active=form.active.data)
         except DomainError as error:
             getattr(form, error.field or "code").errors.append(str(error.message))
@@ -475,6 +476,7 @@ def agency_edit(agency_id: int):
                 is_tracing_focal_point=form.is_tracing_focal_point.data,
                 requires_import_approval=form.requires_import_approval.data,
                 requires_trace_approval=form.requires_trace_approval.data,
+                tracing_contact=(form.tracing_contact.data or "").strip() or None,
                 active=form.active.data, partner_codes=form.partner_codes.data,
             )
         except DomainError as error:

@@ -3,7 +3,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from registry.inputs import DateTextField
@@ -131,12 +131,27 @@ class DeleteForm(FlaskForm):
 class PhotoForm(FlaskForm):
     photo = FileField(_l("Photo"), description=_l("JPEG, PNG or WebP, at most 5 MB; 6 per record."))
     caption = StringField(_l("Caption"), validators=[Length(max=200)])
+    shareable = BooleanField(_l("Shown to the states the record is shared with"),
+                             description=_l("Leave unticked for a photo that shows a person, a place or a case."))
 
 
 class HitDecisionForm(FlaskForm):
     decision = HiddenField()
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)],
                            description=_l("Needed to dismiss: why it is not the same weapon."))
+    linked_reference = StringField(
+        _l("Your record of this weapon (optional)"), validators=[Length(max=32)],
+        description=_l("Its reference, e.g. ML-2026-000123: the hit then links the two records."))
+
+
+class HitRecordUpdateForm(FlaskForm):
+    """The owner's answer to a confirmed hit: what became of its wanted weapon."""
+
+    status = SelectField(_l("The weapon is now"), choices=[
+        ("seized", _l("Seized (abroad, by the state that met it)")),
+        ("returned", _l("Returned to its owner")),
+    ])
+    version = HiddenField()
 
 
 class SerialListForm(FlaskForm):

@@ -380,27 +380,93 @@ def hits_of_records(user: User, weapon_ids: list[int]) -> list[Hit]:
 # --- Deciding --------------------------------------------------------------------------------------
 
 
-def decide_hit(actor: User, hit: Hit, confirm: bool, reason: str) -> Hit:
-    """Confirm (the same weapon) or dismiss (not the same) a hit, with the reason."""
+def decide_hit(actor: User, hit: Hit, confirm: bool, reason: str, linked_reference: str | None = None) -> Hit:
+    """Confirm (the same weapon) or dismiss (not the same) a hit, with the reason. A search
+    hit confirmed by the searcher may name the searcher's own record of the weapon: the hit
+    then links the two records. Confirming asks the owner to update its record."""
     if actor.agency_id not in (hit.owner_agency_id, hit.searcher_agency_id) or not actor.can(
             Permission.WRITE_RECORDS):
         raise NotAllowed(_l("Only the two agencies of a hit may decide on it."))
+    if hit.status != HitStatus.NEW:
+        raise DomainError(_l("This hit was already decided: %(status)s.", status=hit.status.label))
     reason = (reason or "").strip()
     if not confirm and len(reason) < 5:
         raise DomainError(_l("Say why the hit is dismissed (at least 5 characters)."), field="reason")
+    linked_reference = (linked_reference or "").strip().upper()
+    if confirm and linked_reference:
+        _link_searcher_record(actor, hit, linked_reference)
     hit.status = HitStatus.CONFIRMED if confirm else HitStatus.DISMISSED
     hit.decision_reason = reason or None
     hit.decided_by_id = actor.id
     hit.decided_at = utcnow()
     other_agency = hit.searcher_agency_id if actor.agency_id == hit.owner_agency_id else hit.owner_agency_id
-    notify(agency_id=other_agency, kind="weapon.hit_decided",
-           message=_l("Hit on %(reference)s: %(decision)s by %(agency)s.") if confirm else
-           _l("Hit on %(reference)s dismissed by %(agency)s: %(reason)s"),
-           params={"reference": hit.hit_weapon.reference, "decision": hit.status.value,
-                   "agency": actor.agency.code, "reason": reason}, link=hit_link(hit))
-    record("weapon.hit_decided", "hit", hit.id, {"status": hit.status.value, "reason": reason},
-           user=actor)
+    if confirm:
+        notify(agency_id=hit.owner_agency_id, kind="weapon.hit_decided",
+               message=_l("Hit on %(reference)s confirmed by %(agency)s: the same weapon. Update your record "
+                          "(seized abroad, returned) from the hit's page."),
+               params={"reference": hit.hit_weapon.reference, "agency": actor.agency.code},
+               link=hit_link(hit))
+        if other_agency != hit.owner_agency_id:
+            notify(agency_id=other_agency, kind="weapon.hit_decided",
+                   message=_l("Hit on %(reference)s: %(decision)s by %(agency)s."),
+                   params={"reference": hit.hit_weapon.reference, "decision": hit.status.value,
+                           "agency": actor.agency.code}, link=hit_link(hit))
+    else:
+        notify(agency_id=other_agency, kind="weapon.hit_decided",
+               message=_l("Hit on %(reference)s dismissed by %(agency)s: %(reason)s"),
+               params={"reference": hit.hit_weapon.reference, "agency": actor.agency.code, "reason": reason},
+               link=hit_link(hit))
+    record("weapon.hit_decided", "hit", hit.id, {"status": hit.status.value, "reason": reason,
+                                                 "linked": hit.source_weapon_id}, user=actor)
     return hit
+
+
+def _link_searcher_record(actor: User, hit: Hit, reference: str) -> None:
+    if hit.source_weapon_id is not None:
+        raise DomainError(_l("This hit already links two records."), field="linked_reference")
+    if actor.agency_id != hit.searcher_agency_id:
+        raise DomainError(_l("Only the agency whose search met the record may link its own record."),
+                          field="linked_reference")
+    from registry.auth.scoping import CHANGE, scoped
+
+    weapon = db.session.scalar(scoped(actor, select(Weapon), Weapon, CHANGE).where(Weapon.reference == reference))
+    if weapon is None:
+        raise DomainError(_l("No record of your agency has the reference %(reference)s.", reference=reference),
+                          field="linked_reference")
+    taken = db.session.scalar(select(Hit.id).where(Hit.source_weapon_id == weapon.id,
+                                                   Hit.hit_weapon_id == hit.hit_weapon_id))
+    if taken is not None:
+        raise DomainError(_l("Record %(reference)s already has its own hit on this weapon.", reference=reference),
+                          field="linked_reference")
+    hit.source_weapon_id = weapon.id
+
+
+# What the owner may make of its wanted record once a hit is confirmed.
+AFTER_HIT_STATUSES = (WeaponStatus.SEIZED, WeaponStatus.RETURNED)
+
+
+def update_record_after_hit(actor: User, hit: Hit, status: str, expected_version) -> Weapon:
+    """The owner updates its wanted record after a confirmed hit (seized abroad, returned)."""
+    from registry.weapons.service import update_weapon
+
+    if hit.status != HitStatus.CONFIRMED:
+        raise DomainError(_l("Only a confirmed hit asks for the record to be updated."))
+    if actor.agency_id != hit.owner_agency_id:
+        raise NotAllowed(_l("Only the agency that recorded this weapon may change it."))
+    try:
+        chosen = WeaponStatus(status)
+    except ValueError:
+        chosen = None
+    if chosen not in AFTER_HIT_STATUSES:
+        raise DomainError(_l("Choose what became of the weapon."), field="status")
+    weapon = hit.hit_weapon
+    try:
+        version = int(expected_version)
+    except (TypeError, ValueError):
+        version = weapon.version
+    update_weapon(actor, weapon, version, status=chosen.value)
+    record("weapon.hit_record_updated", "hit", hit.id, {"weapon": weapon.id, "status": chosen.value}, user=actor)
+    return weapon
 
 
 def hits_of_import(user: User, import_id: int, limit: int = 500) -> list[tuple[int, str, Hit]]:

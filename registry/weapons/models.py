@@ -6,6 +6,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -163,9 +165,21 @@ class Weapon(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    # A record read through registry.weapons.sharing by another state is a SharedRecord.
+    is_shared_view = False
+
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def event_month(self) -> date | None:
+        """The month of the event (its first day): what another state knows of its date."""
+        return self.event_date.replace(day=1) if self.event_date else None
+
+    @property
+    def tracing_contact(self) -> str | None:
+        return self.agency.tracing_contact if self.agency else None
 
     @property
     def is_wanted(self) -> bool:
@@ -201,6 +215,8 @@ class WeaponPhoto(db.Model):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     caption: Mapped[str | None] = mapped_column(String(200))
+    # Marked by the owner: seen by the other states the record is shared with.
+    shareable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -37,7 +37,8 @@ def photo_path(photo: WeaponPhoto, thumbnail: bool = False) -> Path:
     return photo_folder() / name
 
 
-def add_photo(actor: User, weapon: Weapon, data: bytes, filename: str, caption: str | None = None) -> WeaponPhoto:
+def add_photo(actor: User, weapon: Weapon, data: bytes, filename: str, caption: str | None = None,
+              shareable: bool = False) -> WeaponPhoto:
     """Keep an image of the record; refuse anything that is not a JPEG, PNG or WebP image,
     a file larger than 5 MB, or a seventh photo."""
     if not actor.can(Permission.WRITE_RECORDS) or weapon.agency_id != actor.agency_id or weapon.is_deleted:
@@ -66,7 +67,8 @@ def add_photo(actor: User, weapon: Weapon, data: bytes, filename: str, caption: 
     photo = WeaponPhoto(weapon_id=weapon.id, stored_name=f"{secrets.token_hex(16)}.{extension}",
                         original_name=(filename or "photo")[:255], content_type=content_type,
                         size=len(data), width=width, height=height,
-                        caption=(caption or "").strip()[:200] or None, uploaded_by_id=actor.id,
+                        caption=(caption or "").strip()[:200] or None, shareable=bool(shareable),
+                        uploaded_by_id=actor.id,
                         uploaded_at=utcnow())
     path = photo_path(photo)
     path.write_bytes(data)
@@ -76,6 +78,22 @@ def add_photo(actor: User, weapon: Weapon, data: bytes, filename: str, caption: 
     db.session.add(WeaponChange(weapon_id=weapon.id, user_id=actor.id, changed_at=utcnow(),
                                 version=weapon.version, field="photo", old_value=None,
                                 new_value=photo.original_name))
-    record("weapon.photo_add", "weapon", weapon.id, {"photo": photo.id, "name": photo.original_name},
-           user=actor)
+    record("weapon.photo_add", "weapon", weapon.id, {"photo": photo.id, "name": photo.original_name,
+                                                     "shareable": photo.shareable}, user=actor)
     return photo
+
+
+def set_shareable(actor: User, photo: WeaponPhoto, shareable: bool) -> None:
+    """Mark a photo as seen, or not, by the other states the record is shared with."""
+    weapon = photo.weapon
+    if not actor.can(Permission.WRITE_RECORDS) or weapon.agency_id != actor.agency_id or weapon.is_deleted:
+        raise NotAllowed(_l("Only the agency that recorded this weapon may change its photos."))
+    if photo.shareable == shareable:
+        return
+    photo.shareable = shareable
+    db.session.add(WeaponChange(weapon_id=weapon.id, user_id=actor.id, changed_at=utcnow(),
+                                version=weapon.version, field="photo_shareable",
+                                old_value=photo.original_name if not shareable else None,
+                                new_value=photo.original_name if shareable else None))
+    record("weapon.photo_share", "weapon", weapon.id, {"photo": photo.id, "shareable": shareable},
+           user=actor)

@@ -55,14 +55,20 @@ def _weapon_scope(user: User, statement: Select, action: str) -> Select:
 
 @scope_rule(WeaponPhoto)
 def _photo_scope(user: User, statement: Select, action: str) -> Select:
-    return statement.join(Weapon, WeaponPhoto.weapon_id == Weapon.id).where(weapon_condition(user, action))
+    # Another state sees the photos the owner marked shareable only (registry.weapons.sharing).
+    condition = weapon_condition(user, action)
+    if action != CHANGE:
+        condition = and_(condition, or_(Weapon.country_code == user.country_code, WeaponPhoto.shareable))
+    return statement.join(Weapon, WeaponPhoto.weapon_id == Weapon.id).where(condition)
 
 
 @scope_rule(WeaponChange)
 def _change_scope(user: User, statement: Select, action: str) -> Select:
+    # A record's history, with the names of who changed it, stays with its own state.
     if action == CHANGE:
         return statement.where(false())
-    return statement.join(Weapon, WeaponChange.weapon_id == Weapon.id).where(weapon_condition(user, action))
+    return (statement.join(Weapon, WeaponChange.weapon_id == Weapon.id)
+            .where(weapon_condition(user, action), Weapon.country_code == user.country_code))
 
 
 @scope_rule(Hit)

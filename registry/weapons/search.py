@@ -17,6 +17,7 @@ from registry.auth.models import Agency, User
 from registry.auth.scoping import visible
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.weapons import sharing
 from registry.weapons.hits import record_search_hits
 from registry.weapons.models import Hit, Sharing, Weapon, WeaponStatus
 from registry.weapons.serials import near_keys, serial_key
@@ -123,17 +124,19 @@ def filtered(user: User, criteria: Criteria):
         statement = statement.where(condition)
     since = _parse_date(criteria.date_from, "date_from")
     until = _parse_date(criteria.date_to, "date_to")
-    if since:
-        statement = statement.where(Weapon.event_date >= since)
-    if until:
-        statement = statement.where(Weapon.event_date <= until)
+    # Another state's records match on what sharing shows of them only (registry.weapons.sharing):
+    # the month of the event, its country; never the town, region or case reference.
+    period = sharing.event_date_filter(user, since, until)
+    if period is not None:
+        statement = statement.where(period)
     if criteria.place:
         pattern = _like(criteria.place)
-        statement = statement.where(or_(func.lower(Weapon.event_town).like(pattern, escape="\\"),
-                                        func.lower(Weapon.event_region).like(pattern, escape="\\"),
-                                        Weapon.event_country_code == criteria.place.upper()[:2]))
+        statement = statement.where(or_(
+            sharing.withheld_filter(user, or_(func.lower(Weapon.event_town).like(pattern, escape="\\"),
+                                              func.lower(Weapon.event_region).like(pattern, escape="\\"))),
+            Weapon.event_country_code == criteria.place.upper()[:2]))
     if criteria.case_reference:
-        statement = statement.where(Weapon.case_reference == criteria.case_reference)
+        statement = statement.where(sharing.withheld_filter(user, Weapon.case_reference == criteria.case_reference))
     return statement
 
 
@@ -266,6 +269,7 @@ def search(user: User, criteria: Criteria, page: int = 1, *, audit: bool = True,
         record("weapon.search", "weapon", None,
                {"terms": terms, "page": result.page, "results": len(result.weapons), "count": result.count,
                 "hits": [hit.id for hit in result.hits]}, user=user)
+    result.weapons = sharing.all_for_reader(user, result.weapons)
     return result
 
 

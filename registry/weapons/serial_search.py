@@ -27,6 +27,7 @@ from registry.audit.service import record
 from registry.auth.models import User
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.weapons import sharing
 from registry.weapons.export import safe_cell
 from registry.weapons.hits import record_search_hits
 from registry.weapons.models import Hit, Weapon
@@ -137,7 +138,7 @@ def partial_search(user: User, text: str, mode: str, criteria: Criteria) -> Seri
     hits = _hits(user, weapons, criteria.make, terms)
     record("weapon.search", "weapon", None, {"kind": "partial", "terms": terms, "results": len(weapons),
                                              "hits": [hit.id for hit in hits]}, user=user)
-    return SerialSearchResult(weapons, truncated, hits)
+    return SerialSearchResult(sharing.all_for_reader(user, weapons), truncated, hits)
 
 
 # --- A list of serials pasted at once --------------------------------------------------
@@ -183,6 +184,8 @@ def list_search(user: User, text: str, criteria: Criteria) -> ListResult:
            {"kind": "list", "terms": terms, "matched": result.matched,
             "results": sum(len(line.weapons) for line in result.lines),
             "hits": [hit.id for hit in result.hits]}, user=user)
+    for line in result.lines:
+        line.weapons = sharing.all_for_reader(user, line.weapons)
     return result
 
 
@@ -218,6 +221,8 @@ def export_list(user: User, text: str, criteria: Criteria) -> bytes:
     record("weapon.export", "weapon", None,
            {"kind": "list", "terms": criteria.terms() | {"serials": [line.typed for line in result.lines]},
             "count": sum(len(line.weapons) for line in result.lines), "format": "xlsx"}, user=user)
+    for line in result.lines:
+        line.weapons = sharing.all_for_reader(user, line.weapons)
     return list_workbook(result)
 
 
@@ -303,4 +308,4 @@ def sequence_search(user: User, make: str, first_serial: str, last_serial: str,
     hits = _hits(user, weapons, make, terms)
     record("weapon.search", "weapon", None, {"kind": "sequence", "terms": terms, "results": len(weapons),
                                              "hits": [hit.id for hit in hits]}, user=user)
-    return SerialSearchResult(weapons, truncated, hits)
+    return SerialSearchResult(sharing.all_for_reader(user, weapons), truncated, hits)

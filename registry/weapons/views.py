@@ -26,12 +26,14 @@ from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError, errors_by_field
 from registry.extensions import db
 from registry.reference.engine import get_identifier
+from registry.reference.models import WeaponType
 from registry.weapons import hits as hits_service
-from registry.weapons import identification, photos, search, serial_search, service
-from registry.weapons.export import weapons_workbook
+from registry.weapons import identification, photos, search, serial_search, service, sharing
+from registry.weapons.export import weapons_csv, weapons_workbook
 from registry.weapons.forms import (
     DeleteForm,
     HitDecisionForm,
+    HitRecordUpdateForm,
     PhotoForm,
     SerialListForm,
     WeaponForm,
@@ -118,9 +120,10 @@ def index():
                            sorts=search.SORTS), status
 
 
-@blueprint.route("/export.xlsx")
+@blueprint.route("/export.xlsx", defaults={"file_format": "xlsx"})
+@blueprint.route("/export.csv", defaults={"file_format": "csv"})
 @permission_required(Permission.READ_RECORDS)
-def export():
+def export(file_format: str):
     criteria = search.Criteria.from_mapping(request.args)
     try:
         weapons = search.export_rows(current_user, criteria)
@@ -128,9 +131,12 @@ def export():
         flash(str(error.message), "error")
         return redirect(url_for("weapons.index", **request.args))
     record("weapon.export", "weapon", None, {"terms": criteria.terms(), "count": len(weapons),
-                                             "format": "xlsx"})
+                                             "format": file_format})
+    if file_format == "csv":
+        return send_file(io.BytesIO(weapons_csv(current_user, weapons)), as_attachment=True,
+                         download_name="weapons.csv", mimetype="text/csv; charset=utf-8")
     return send_file(
-        io.BytesIO(weapons_workbook(weapons)), as_attachment=True,
+        io.BytesIO(weapons_workbook(current_user, weapons)), as_attachment=True,
         download_name="weapons.xlsx",
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -234,7 +240,7 @@ def history_entries(weapon: Weapon) -> list[dict]:
     statuses and countries by name, and the creation read from the record itself."""
     from wtforms.fields.core import UnboundField
 
-    changes = db.session.scalars(select(WeaponChange).where(WeaponChange.weapon_id == weapon.id)
+    changes = db.session.scalars(visible(current_user, WeaponChange).where(WeaponChange.weapon_id == weapon.id)
                                  .order_by(WeaponChange.id.desc())).all()
     labels = {name: field.args[0] if field.args else field.kwargs.get("label", name)
               for name, field in vars(WeaponForm).items() if isinstance(field, UnboundField)}
@@ -269,16 +275,19 @@ def history_entries(weapon: Weapon) -> list[dict]:
 @permission_required(Permission.READ_RECORDS)
 def view(weapon_id: int):
     weapon = get_visible_or_404(current_user, Weapon, weapon_id)
+    shown = sharing.for_reader(current_user, weapon)
     tab = request.args.get("tab", "details")
+    if tab == "history" and shown.is_shared_view:
+        tab = "details"  # the history stays with the owning state
     history = history_entries(weapon) if tab == "history" else []
-    photo_list = db.session.scalars(select(WeaponPhoto).where(WeaponPhoto.weapon_id == weapon.id)
+    photo_list = db.session.scalars(visible(current_user, WeaponPhoto).where(WeaponPhoto.weapon_id == weapon.id)
                                     .order_by(WeaponPhoto.id)).all()
     record_hits = hits_service.hits_of_records(current_user, [weapon.id])
     record("weapon.view", "weapon", weapon.id, {"reference": weapon.reference, "tab": tab})
     can_change = weapon.agency_id == current_user.agency_id and current_user.can(Permission.WRITE_RECORDS)
     can_delete = (weapon.agency_id == current_user.agency_id
                   and current_user.can(Permission.DELETE_RECORDS))
-    return render_template("weapons/view.html", weapon=weapon, tab=tab, history=history,
+    return render_template("weapons/view.html", weapon=shown, tab=tab, history=history,
                            photos=photo_list, can_change=can_change, can_delete=can_delete,
                            record_hits=record_hits,
                            can_trace=current_user.can(Permission.SEND_TRACES),
@@ -426,13 +435,29 @@ def photo_upload(weapon_id: int):
     data = upload.read(photos.MAX_PHOTO_BYTES + 1) if upload else b""
     try:
         photos.add_photo(current_user, weapon, data, getattr(upload, "filename", "") or "",
-                         form.caption.data)
+                         form.caption.data, shareable=form.shareable.data)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
     else:
         flash(_("Photo added."), "success")
     return redirect(url_for("weapons.view", weapon_id=weapon_id, tab="photos"))
+
+
+@blueprint.route("/photos/<int:photo_id>/shareable", methods=["POST"])
+@permission_required(Permission.WRITE_RECORDS)
+def photo_shareable(photo_id: int):
+    photo = get_visible_or_404(current_user, WeaponPhoto, photo_id, CHANGE)
+    shareable = request.form.get("shareable") == "1"
+    try:
+        photos.set_shareable(current_user, photo, shareable)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("The photo is shown to the states the record is shared with.") if shareable
+              else _("The photo is seen by your state only."), "success")
+    return redirect(url_for("weapons.view", weapon_id=photo.weapon_id, tab="photos"))
 
 
 def _send_photo(photo_id: int, thumbnail: bool):
@@ -489,18 +514,73 @@ def hit_detail(hit_id: int):
         hit = get_visible_or_404(current_user, Hit, hit_id, CHANGE)
         if form.validate_on_submit():
             try:
-                hits_service.decide_hit(current_user, hit, form.decision.data == "confirm", form.reason.data)
+                hits_service.decide_hit(current_user, hit, form.decision.data == "confirm", form.reason.data,
+                                        linked_reference=form.linked_reference.data)
             except DomainError as error:
                 db.session.rollback()
                 hit = get_visible_or_404(current_user, Hit, hit_id)
                 _attach_error(form, error)
                 status = 400
             else:
-                flash(_("Decision saved."), "success")
+                flash(_("Hit confirmed: the owning agency is asked to update its record.")
+                      if form.decision.data == "confirm" else _("Hit dismissed, with its reason."), "success")
                 return redirect(url_for("weapons.hit_detail", hit_id=hit_id))
         else:
             status = 400
     record("weapon.hit_view", "hit", hit.id)
-    return render_template("weapons/hit.html", hit=hit, form=form,
+    return render_template("weapons/hit.html", **_hit_page(hit), form=form,
+                           update_form=HitRecordUpdateForm(),
                            can_trace=current_user.can(Permission.SEND_TRACES),
                            serial_states=SerialState), status
+
+
+def _hit_page(hit: Hit) -> dict:
+    """Both records of a hit side by side, each as the reader may see it (the searcher's
+    record shown by its shared part even when it is not shared: the hit names it), with
+    the photos the reader may see and the types by name."""
+    weapons = [weapon for weapon in (hit.hit_weapon, hit.source_weapon) if weapon is not None]
+    ids = [weapon.id for weapon in weapons]
+    readable = set(db.session.scalars(visible(current_user, Weapon).with_only_columns(Weapon.id)
+                                      .where(Weapon.id.in_(ids))))
+    photo_rows = db.session.scalars(visible(current_user, WeaponPhoto).where(WeaponPhoto.weapon_id.in_(ids))
+                                    .order_by(WeaponPhoto.id)).all()
+    type_ids = {weapon.type_id for weapon in weapons if weapon.type_id}
+    type_names = {kind.id: kind.name for kind in db.session.scalars(
+        select(WeaponType).where(WeaponType.id.in_(type_ids)))} if type_ids else {}
+    sides = []
+    for weapon, agency in ((hit.hit_weapon, hit.owner_agency), (hit.source_weapon, hit.searcher_agency)):
+        sides.append({
+            "weapon": sharing.for_reader(current_user, weapon) if weapon is not None else None,
+            "agency": agency, "readable": weapon is not None and weapon.id in readable,
+            "type_name": type_names.get(weapon.type_id) if weapon is not None else None,
+            "photos": [photo for photo in photo_rows if weapon is not None and photo.weapon_id == weapon.id],
+            "is_mine": agency.id == current_user.agency_id,
+        })
+    searched = (hit.search_terms or {}).get("serial") if hit.source_weapon_id is None else None
+    owner_may_update = (hit.status == HitStatus.CONFIRMED and hit.owner_agency_id == current_user.agency_id
+                        and current_user.can(Permission.WRITE_RECORDS) and hit.hit_weapon.is_wanted)
+    return {"hit": hit, "sides": sides, "searched": searched, "owner_may_update": owner_may_update,
+            "same_state": current_user.country_code}
+
+
+@blueprint.route("/hits/<int:hit_id>/update-record", methods=["POST"])
+@permission_required(Permission.WRITE_RECORDS)
+def hit_update_record(hit_id: int):
+    """The owner, told of a confirmed hit, updates its wanted record (seized abroad, returned)."""
+    hit = get_visible_or_404(current_user, Hit, hit_id, CHANGE)
+    form = HitRecordUpdateForm()
+    if not form.validate_on_submit():
+        flash(_("Choose what became of the weapon."), "error")
+        return redirect(url_for("weapons.hit_detail", hit_id=hit_id))
+    try:
+        weapon = hits_service.update_record_after_hit(current_user, hit, form.status.data, form.version.data)
+    except service.StaleRecord:
+        db.session.rollback()
+        flash(_("The record was changed meanwhile: open it to see the changes, then try again."), "error")
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Record %(reference)s is now %(status)s.", reference=weapon.reference,
+                status=weapon.status.label), "success")
+    return redirect(url_for("weapons.hit_detail", hit_id=hit_id))

@@ -36,7 +36,11 @@ ROUTES = [
           default=404),
     Route("weapons.photo", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
     Route("weapons.photo_thumbnail", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
+    Route("weapons.photo_shareable", "POST", args=lambda w: {"photo_id": w.ne_photo_id},
+          expect=everyone_but(403, *WRITERS), default=404, data=lambda w: {"shareable": "1"}),
     # A hit between Niger and Burkina Faso.
     Route("weapons.hit_detail", args=lambda w: {"hit_id": w.ne_hit_id}, default=404),
     Route("weapons.hit_detail", "POST", args=lambda w: {"hit_id": w.ne_hit_id}, default=404),
+    Route("weapons.hit_update_record", "POST", args=lambda w: {"hit_id": w.ne_hit_id},
+          expect=everyone_but(403, *WRITERS), default=404, data=lambda w: {"status": "seized"}),
 ]
