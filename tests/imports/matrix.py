@@ -19,6 +19,8 @@ ROUTES = [
           default=404, data=lambda w: {"action": "accept", "scope": "ready"}),
     Route("imports.correct", "POST", args=lambda w: {"import_id": w.ne_import_id, "row_id": w.ne_import_row_id},
           expect=everyone_but(403, *IMPORTERS), default=404, data=lambda w: {"action": "reject"}),
+    Route("imports.choose_column", "POST", args=lambda w: {"import_id": w.ne_import_id, "index": 0},
+          expect=everyone_but(403, *IMPORTERS), default=404, data=lambda w: {"field": ""}),
     Route("imports.approve", "POST", args=niger_import, expect=everyone_but(403, "supervisor"), default=404),
     Route("imports.commit", "POST", args=niger_import, expect=everyone_but(403, *IMPORTERS), default=404),
     Route("imports.cancel", "POST", args=niger_import, expect=everyone_but(403, *IMPORTERS), default=404),
