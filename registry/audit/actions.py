@@ -85,6 +85,7 @@ ACTIONS = {
     "import.analyse": _l("An import was analysed"),
     "import.review": _l("Reviewed rows of an import"),
     "import.correct": _l("Corrected a row of an import"),
+    "import.column": _l("Chose the field a column of an import is read into"),
     "import.approve": _l("Approved an import"),
     "import.cancel": _l("Cancelled an import"),
     "import.commit": _l("Committed an import"),
