@@ -185,7 +185,7 @@ class Identifier:
             select(Model.id, Model.name, Model.make_id, Model.type_id))}
         self.calibres = {row.id: row.name for row in session.execute(select(Calibre.id, Calibre.name))}
         self.types = {row.id: row for row in session.execute(
-            select(WeaponType.id, WeaponType.name_en, WeaponType.name_fr))}
+            select(WeaponType.id, WeaponType.name_en, WeaponType.name_fr, WeaponType.name_ar))}
         self.model_calibres: dict[int, list[int]] = {}
         for model_id, calibre_id in session.execute(select(model_calibre.c.model_id, model_calibre.c.calibre_id)):
             self.model_calibres.setdefault(model_id, []).append(calibre_id)
@@ -213,6 +213,8 @@ class Identifier:
         for weapon_type in self.types.values():
             self.type_index.add(key(weapon_type.name_en), weapon_type.id, "exact")
             self.type_index.add(key(weapon_type.name_fr), weapon_type.id, "exact")
+            if weapon_type.name_ar:
+                self.type_index.add(key(weapon_type.name_ar), weapon_type.id, "exact")
         for alias in aliases:
             index, target = self._alias_target(alias)
             text_keys = (normalize.calibre_keys(alias.alias) if index is self.calibre_index

@@ -37,6 +37,7 @@ CALIBRE_HEADERS = {
 TYPE_HEADERS = {
     "name_en": ("english", "anglais", "name en", "type", "en"),
     "name_fr": ("french", "français", "francais", "name fr", "nom", "fr"),
+    "name_ar": ("arabic", "arabe", "name ar", "ar", "العربية"),
     "aliases": ("aliases", "alias"),
 }
 CALIBRE_SHEET, TYPE_SHEET = "calibres", "types"
@@ -83,7 +84,7 @@ class TableRow:
 class ReferenceFile:
     rows: list[TableRow] = field(default_factory=list)
     calibres: list[tuple[str, list[str]]] = field(default_factory=list)
-    types: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    types: list[tuple[str, str, list[str], str | None]] = field(default_factory=list)
 
 
 def column_letter(index: int) -> str:
@@ -194,5 +195,6 @@ def parse(sheets: dict[str, list[list]]) -> ReferenceFile:
                     missing = "name_en" if not name_en else "name_fr"
                     raise LoadError(_l("A type needs its English and French names."), name, number,
                                     column_letter(columns[missing]))
-                result.types.append((name_en, name_fr, _split(values.get("aliases"))))
+                result.types.append((name_en, name_fr, _split(values.get("aliases")),
+                                     _text(values.get("name_ar")) or None))
     return result

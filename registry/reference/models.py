@@ -38,6 +38,8 @@ class WeaponType(BilingualName, db.Model):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name_en: Mapped[str] = mapped_column(String(120), unique=True)
     name_fr: Mapped[str] = mapped_column(String(120))
+    # For Arabic readers; a type without one is shown to them by its French name.
+    name_ar: Mapped[str | None] = mapped_column(String(120))
 
     aliases: Mapped[list["Alias"]] = relationship(
         primaryjoin="Alias.type_id == WeaponType.id", viewonly=True, order_by="Alias.alias")

@@ -157,11 +157,11 @@ def apply_reference_file(actor, parsed: ReferenceFile, source: str) -> LoadRepor
                 return weapon_type
         return None
 
-    for name_en, name_fr, aliases in parsed.types:
+    for name_en, name_fr, aliases, name_ar in parsed.types:
         weapon_type = find_type(name_en) or find_type(name_fr)
         if weapon_type is None:
             weapon_type = WeaponType(code=_new_code(WeaponType, name_en, table.codes), name_en=name_en,
-                                     name_fr=name_fr)
+                                     name_fr=name_fr, name_ar=name_ar)
             session.add(weapon_type)
             session.flush()
             table.types.append(weapon_type)
@@ -172,6 +172,8 @@ def apply_reference_file(actor, parsed: ReferenceFile, source: str) -> LoadRepor
                                 f" -> {name_en!r}/{name_fr!r}")
             weapon_type.name_en, weapon_type.name_fr = name_en, name_fr
             report.changed["types"] += 1
+        if name_ar and weapon_type.name_ar != name_ar:
+            weapon_type.name_ar = name_ar
         for alias in aliases:
             add_alias("type", weapon_type, alias)
 
@@ -271,9 +273,10 @@ def export_reference_table(actor, path) -> dict[str, int]:
     for calibre_id, name in sorted(calibre_names.items(), key=lambda item: item[1]):
         calibre_sheet.append([name, "; ".join(aliases.get(("calibre", calibre_id), []))])
     type_sheet = workbook.create_sheet("Types")
-    type_sheet.append(["english", "french", "aliases"])
+    type_sheet.append(["english", "french", "arabic", "aliases"])
     for kind in types.values():
-        type_sheet.append([kind.name_en, kind.name_fr, "; ".join(aliases.get(("type", kind.id), []))])
+        type_sheet.append([kind.name_en, kind.name_fr, kind.name_ar or "",
+                           "; ".join(aliases.get(("type", kind.id), []))])
     workbook.save(path)
     counts = {"makes": len(makes), "models": sum(len(group) for group in models.values()),
               "calibres": len(calibre_names), "types": len(types), "rows": rows}
@@ -496,29 +499,33 @@ def _check_type_names(name_en: str, name_fr: str, type_id: int | None = None) ->
                               field="name_en")
 
 
-def create_weapon_type(actor, name_en: str, name_fr: str) -> WeaponType:
-    """Add a weapon type, named in English and in French."""
+def create_weapon_type(actor, name_en: str, name_fr: str, name_ar: str = "") -> WeaponType:
+    """Add a weapon type, named in English and in French (and in Arabic, optional)."""
     name_en, name_fr = _required_name(name_en, "name_en"), _required_name(name_fr, "name_fr")
+    name_ar = (name_ar or "").strip()[:120] or None
     _check_type_names(name_en, name_fr)
     codes = set(db.session.scalars(select(WeaponType.code)))
-    weapon_type = WeaponType(code=_new_code(WeaponType, name_en, codes), name_en=name_en, name_fr=name_fr)
+    weapon_type = WeaponType(code=_new_code(WeaponType, name_en, codes), name_en=name_en, name_fr=name_fr,
+                             name_ar=name_ar)
     db.session.add(weapon_type)
     db.session.flush()
     bump_version()
     record("reference.type_created", "reference_weapon_type", weapon_type.id,
-           {"name_en": name_en, "name_fr": name_fr}, user=actor)
+           {"name_en": name_en, "name_fr": name_fr, "name_ar": name_ar}, user=actor)
     return weapon_type
 
 
-def update_weapon_type(actor, weapon_type: WeaponType, name_en: str, name_fr: str) -> WeaponType:
-    """Rename a weapon type in English or in French."""
+def update_weapon_type(actor, weapon_type: WeaponType, name_en: str, name_fr: str,
+                       name_ar: str = "") -> WeaponType:
+    """Rename a weapon type in English, in French or in Arabic."""
     name_en, name_fr = _required_name(name_en, "name_en"), _required_name(name_fr, "name_fr")
-    before = {"name_en": weapon_type.name_en, "name_fr": weapon_type.name_fr}
-    after = {"name_en": name_en, "name_fr": name_fr}
+    name_ar = (name_ar or "").strip()[:120] or None
+    before = {"name_en": weapon_type.name_en, "name_fr": weapon_type.name_fr, "name_ar": weapon_type.name_ar}
+    after = {"name_en": name_en, "name_fr": name_fr, "name_ar": name_ar}
     if before == after:
         return weapon_type
     _check_type_names(name_en, name_fr, weapon_type.id)
-    weapon_type.name_en, weapon_type.name_fr = name_en, name_fr
+    weapon_type.name_en, weapon_type.name_fr, weapon_type.name_ar = name_en, name_fr, name_ar
     db.session.flush()
     bump_version()
     record("reference.type_updated", "reference_weapon_type", weapon_type.id,

@@ -265,11 +265,12 @@ def calibre_edit(calibre_id: int):
 @blueprint.route("/types", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_REFERENCE)
 def weapon_types():
-    """The weapon types, in English and French; a new one is added here."""
+    """The weapon types, in English, French and Arabic; a new one is added here."""
     if request.method == "POST":
         try:
             weapon_type = service.create_weapon_type(current_user, request.form.get("name_en", ""),
-                                                     request.form.get("name_fr", ""))
+                                                     request.form.get("name_fr", ""),
+                                                     request.form.get("name_ar", ""))
         except DomainError as error:
             flash(str(error.message), "error")
         else:
@@ -286,7 +287,7 @@ def weapon_type_edit(type_id: int):
     if request.method == "POST":
         try:
             service.update_weapon_type(current_user, weapon_type, request.form.get("name_en", ""),
-                                       request.form.get("name_fr", ""))
+                                       request.form.get("name_fr", ""), request.form.get("name_ar", ""))
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")

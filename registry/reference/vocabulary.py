@@ -31,8 +31,9 @@ def _type_names() -> dict[str, str]:
 
         names = {}
         for weapon_type in db.session.scalars(select(WeaponType)):
-            for stored in (weapon_type.name_en, weapon_type.name_fr):
-                names[stored] = weapon_type.name
+            for stored in (weapon_type.name_en, weapon_type.name_fr, weapon_type.name_ar):
+                if stored:
+                    names[stored] = weapon_type.name
         g.weapon_type_names = names
     return g.weapon_type_names
 
