@@ -114,3 +114,33 @@ def test_an_arabic_reader_picks_countries_by_their_arabic_names_in_arabic_order(
         "RU", "TD", "ML")
     page = client.get(f"/weapons/{weapon.id}").get_data(as_text=True)
     assert "تشاد" in page and "Tchad" not in page
+
+
+def test_the_printable_trace_request_reads_right_to_left_in_arabic(app, world, client, login_as):
+    from registry.weapons.service import create_weapon
+    from tests.tracing.helpers import sent_trace
+
+    sender = world["ML"].user("tracing_officer")
+    weapon = create_weapon(world["ML"].user("officer"), status="seized", raw_serial="PR-7781",
+                           raw_make="Kalashnikov")
+    db.session.commit()
+    trace = sent_trace(sender, weapon, country="NE")
+    login_as(_arabic_reader(world, "tracing_officer"))
+    page = client.get(f"/tracing/{trace.id}/print").get_data(as_text=True)
+    assert _root(page) == '<html lang="ar" dir="rtl">'
+    assert "طلب تتبع" in page and "الصك الدولي للتعقب" in page and "النيجر" in page.replace("ّ", "")
+
+
+def test_numbers_sizes_and_dates_read_as_arabic_readers_of_the_sahel_write_them(app):
+    """Babel's Arabic ("ar"): Latin digits, as in Chad's and Mauritania's administrations
+    and in every serial and reference; the day before the month, as in French."""
+    from datetime import UTC, datetime
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("ar"):
+        text = render_template_string(
+            "{{ 12345|number }} · {{ 38195|filesize }} · {{ moment|datetimeformat }} · {{ day|dateformat }}",
+            moment=datetime(2026, 3, 15, 22, 10, tzinfo=UTC), day=datetime(2026, 3, 15).date())
+    assert text == "12,345 · 37.3 كيلوبايت · 15/03/2026 22:10 · 15/03/2026"

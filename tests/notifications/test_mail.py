@@ -67,6 +67,7 @@ def mailbox(app):
 def test_a_hit_emails_both_agencies_once_committed_each_reader_in_their_language(world, app, mailbox):
     burkina, mali = world["BF"], world["ML"]
     set_language(mali.user("viewer"), "en")
+    set_language(mali.user("supervisor"), "ar")
     create_weapon(burkina.user("officer"), status="stolen", sharing="all", raw_serial="ML-55-7788",
                   raw_make="Glock")
     db.session.commit()
@@ -84,6 +85,8 @@ def test_a_hit_emails_both_agencies_once_committed_each_reader_in_their_language
     english = mailbox.to(mali.user("viewer").email)[0]
     assert french["Subject"].startswith("Registre de traçage des armes à feu : ")
     assert english["Subject"].startswith("Firearms tracing registry: ")
+    arabic = mailbox.to(mali.user("supervisor").email)[0]
+    assert arabic["Subject"].startswith("سجل تتبع الأسلحة النارية: ") and "تطابق" in arabic.get_content()
     assert seized.reference in french.get_content() and seized.reference in english.get_content()
     assert mailbox.connections == 1
 
