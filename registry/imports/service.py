@@ -358,10 +358,42 @@ def upload_import(actor: User, source, file_name: str, agency: Agency | None = N
 
 
 def earlier_imports_of_same_file(import_: Import) -> list[Import]:
-    """Other imports of the same agency with the same file content (not cancelled)."""
+    """Other imports of the same agency with the same file content and sheet (not
+    cancelled): another sheet of one workbook is other rows."""
     return list(db.session.scalars(select(Import).where(
         Import.agency_id == import_.agency_id, Import.sha256 == import_.sha256, Import.id != import_.id,
-        Import.status != ImportStatus.CANCELLED).order_by(Import.id)))
+        Import.sheet_name == import_.sheet_name, Import.status != ImportStatus.CANCELLED).order_by(Import.id)))
+
+
+def import_every_sheet(actor: User, import_: Import) -> list[Import]:
+    """One import a sheet holding rows below a header, for a workbook whose rows lie on
+    several sheets: this import reads the first such sheet, and a new import of the same
+    file (same sharing and default status) reads each other one, its columns found from
+    its own header. Answers the imports, to be analysed; DomainError, nothing changed,
+    when no sheet holds rows."""
+    _require(actor, Permission.IMPORT_RECORDS, import_)
+    if import_.status not in (ImportStatus.UPLOADED, ImportStatus.REVIEW, ImportStatus.FAILED):
+        raise DomainError(_l("This import can no longer be changed."))
+    names = sheets_with_rows(open_import_file(import_))
+    if not names:
+        raise DomainError(_l("No sheet of the workbook holds rows below a header (sheets: %(names)s).",
+                             names=", ".join(import_.sheet_names)))
+    import_.sheet_name = names[0]
+    import_.header_row, import_.column_mapping, import_.titles, import_.unmapped_columns = None, None, None, None
+    made = [import_]
+    for name in names[1:]:
+        other = Import(
+            file_name=import_.file_name, sha256=import_.sha256, size=import_.size, kind=import_.kind,
+            stored_path=import_.stored_path, agency_id=import_.agency_id, country_code=import_.country_code,
+            uploaded_by_id=actor.id, sheet_names=import_.sheet_names, sheet_name=name,
+            status=ImportStatus.UPLOADED, progress_done=0, progress_total=0, cancel_requested=False,
+            sharing=import_.sharing, default_status=import_.default_status)
+        db.session.add(other)
+        made.append(other)
+    db.session.flush()
+    record("import.sheets", "import", import_.id, {"sheets": names, "imports": [item.id for item in made]},
+           user=actor)
+    return made
 
 
 def open_import_file(import_: Import) -> Spreadsheet:

@@ -2,7 +2,7 @@
 sheet and blank template; and the JSON API (`/api/v1/imports`)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -47,6 +47,7 @@ api_blueprint = ApiBlueprint("imports_api", __name__, url_prefix="/api/v1/import
 NAVIGATION.append(("imports.index", _l("Imports"), Permission.IMPORT_RECORDS, None))
 
 PAGE_SIZE = 100
+ALL_SHEETS = "all"  # the sheet choice that reads every sheet holding rows, one import each
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -119,6 +120,8 @@ def _bytes(content: bytes):
 @permission_required(Permission.IMPORT_RECORDS)
 def setup(import_id: int):
     import_ = _load(import_id, "change")
+    if request.values.get("sheet") == ALL_SHEETS and len(import_.sheet_names) > 1:
+        return _setup_every_sheet(import_)
     earlier = service.earlier_imports_of_same_file(import_)
     preview, titles, header_row = [], [], import_.header_row
     try:
@@ -127,6 +130,14 @@ def setup(import_id: int):
         if sheet_name not in import_.sheet_names:
             sheet_name = import_.sheet_name
         sheet = spreadsheet.read_sheet(sheet_name)
+        if not any(sheet.rows) and not request.values.get("sheet"):
+            # An empty sheet first (a cover page): the first sheet holding rows is shown.
+            filled = service.sheets_with_rows(spreadsheet)
+            if filled:
+                flash(_("The sheet “%(empty)s” is empty: the sheet “%(name)s” is shown.", empty=sheet_name,
+                        name=filled[0]), "warning")
+                sheet_name, header_row = filled[0], None
+                sheet = spreadsheet.read_sheet(sheet_name)
         preview = sheet.rows[:12]
         if not header_row:
             from registry.imports.headers import find_header
@@ -162,7 +173,31 @@ def setup(import_id: int):
         return redirect(url_for("imports.view", import_id=import_.id))
     return render_template("imports/setup.html", import_=import_, earlier=earlier, preview=preview,
                            titles=titles, mapping=mapping, fields=FIELDS, sheet_name=sheet_name,
-                           header_row=header_row)
+                           header_row=header_row, all_sheets=ALL_SHEETS, every_sheet=None)
+
+
+def _setup_every_sheet(import_: Import):
+    """Every sheet of the workbook that holds rows, one import each: the list, then (POST)
+    the imports made and analysed."""
+    if request.method == "POST":
+        try:
+            made = service.import_every_sheet(current_user, import_)
+            for item in made:
+                start_analysis_job(current_user, item)
+        except DomainError as error:
+            _flash_error(error)
+            return redirect(url_for("imports.setup", import_id=import_.id, sheet=ALL_SHEETS))
+        flash(ngettext("%(num)d import is analysed: %(sheets)s.", "%(num)d imports are analysed, one a sheet: "
+                       "%(sheets)s.", len(made), sheets=", ".join(item.sheet_name for item in made)), "success")
+        return redirect(url_for("imports.index"))
+    every_sheet: list[str] = []
+    try:
+        every_sheet = service.sheets_with_rows(service.open_import_file(import_))
+    except DomainError as error:
+        flash(str(error.message), "error")
+    return render_template("imports/setup.html", import_=import_, earlier=[], preview=[], titles=[], mapping={},
+                           fields=FIELDS, sheet_name=ALL_SHEETS, header_row=None, all_sheets=ALL_SHEETS,
+                           every_sheet=every_sheet)
 
 
 # --- Progress and review -------------------------------------------------------------------------
