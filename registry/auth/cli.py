@@ -76,6 +76,7 @@ def demo(records):
             agency = service.create_agency(None, code=code, name=name, country=country,
                                            kind=AgencyKind.NATIONAL_COMMISSION,
                                            is_tracing_focal_point=True)
+            agency.tracing_contact = f"[DEMO] Tracing desk, tracing.{country_code.lower()}@demo.example"
         agencies[code] = agency
         prefix = country_code.lower()
         roles = list(Role) if code == "ML-CNLPAL" else [r for r in Role if r != Role.PLATFORM_ADMIN]
