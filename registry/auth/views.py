@@ -486,3 +486,38 @@ def agency_edit(agency_id: int):
             flash(_("Agency %(code)s saved.", code=agency.code), "success")
             return redirect(url_for("auth.agencies"))
     return render_template("admin/agency_form.html", form=form, agency=agency)
+
+
+# --- Time zones of the states ------------------------------------------------------------------
+
+
+@blueprint.route("/admin/time-zones", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_AGENCIES)
+def time_zones():
+    """The time zone each state with an agency reads its times in (trace deadlines, lists,
+    audit); a name the tz database does not know is refused and kept in its box."""
+    from zoneinfo import available_timezones
+
+    codes = select(Agency.country_code).distinct()
+    countries = db.session.scalars(select(Country).where(Country.code.in_(codes))).all()
+    countries.sort(key=lambda country: country.name)
+    typed, errors, status = {}, {}, 200
+    if request.method == "POST":
+        code = request.form.get("country", "")
+        country = next((c for c in countries if c.code == code), None)
+        if country is None:
+            abort(404)
+        typed[code] = request.form.get("time_zone", "")
+        try:
+            service.set_time_zone(current_user, country, typed[code])
+        except DomainError as error:
+            db.session.rollback()
+            errors[code] = str(error.message)
+            status = 400
+        else:
+            flash(_("%(country)s: times are now shown in %(zone)s.", country=country.name,
+                    zone=country.time_zone), "success")
+            return redirect(url_for("auth.time_zones"))
+    zones = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
+    return render_template("admin/time_zones.html", countries=countries, typed=typed, errors=errors,
+                           zones=zones), status

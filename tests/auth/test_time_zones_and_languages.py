@@ -57,3 +57,24 @@ def test_an_unknown_language_code_is_refused_clearly(client, actions):
     assert response.status_code == 303
     page = client.get("/login").get_data(as_text=True)
     assert "« xx » n’est pas une langue du registre" in page
+
+
+def test_the_platform_administrator_sets_a_states_time_zone_on_its_page(world, client, login_as,
+                                                                         mali_time_zone):
+    admin = login_as(world["ML"].user("platform_admin"))
+    page = client.get("/admin/time-zones").get_data(as_text=True)
+    assert "Africa/Bamako" in page and "Niger" in page
+    refused = admin.post("/admin/time-zones", {"country": "ML", "time_zone": "Africa/Tombouctou"})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "n’est pas un fuseau horaire" in text and 'value="Africa/Tombouctou"' in text
+    db.session.expire_all()
+    assert db.session.get(Country, "ML").time_zone == "Africa/Bamako"
+    done = admin.post("/admin/time-zones", {"country": "ML", "time_zone": "Africa/Abidjan"},
+                      follow_redirects=True)
+    assert "Africa/Abidjan" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Country, "ML").time_zone == "Africa/Abidjan"
+    admin.logout()
+    login_as(world["ML"].user("agency_admin"))
+    assert client.get("/admin/time-zones").status_code == 403
