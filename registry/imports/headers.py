@@ -2,7 +2,8 @@
 
 Sheets come with titles on top, blank lines and merged title cells; the header row is the
 row among the first ones whose cells name the most known columns. Column titles are
-compared without accents, case or punctuation, in French and English.
+compared without accents, case or punctuation, in French, English and Arabic (without its
+vowel marks and hamza).
 """
 
 import re
@@ -91,19 +92,53 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # What a mapping must name at least one of, to describe weapons at all.
 DESCRIBING_FIELDS = ("make", "model", "serial", "calibre", "type")
 
-_LOOKUP = {synonym: name for name, synonyms in SYNONYMS.items() for synonym in synonyms}
-_RANK = {synonym: rank for rank, synonym in enumerate(_LOOKUP)}  # equal lengths: the first listed wins
+# Column titles of the sheets of Chad's and Mauritania's services, written as they are
+# (normalize_title folds their vowel marks and hamza).
+ARABIC_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "line_number": ("م", "ت", "الرقم الترتيبي", "رقم السطر", "الترتيب", "التسلسل"),
+    "make": ("الصانع", "صانع", "الشركة المصنعة", "المصنع", "الماركة", "العلامة التجارية"),
+    "model": ("الطراز", "طراز", "الموديل", "موديل", "النموذج"),
+    "serial": ("الرقم التسلسلي", "رقم تسلسلي", "الرقم المتسلسل", "رقم السلاح", "الرقم التسلسلي للسلاح"),
+    "calibre": ("العيار", "عيار"),
+    "type": ("النوع", "نوع", "نوع السلاح", "الصنف", "صنف السلاح", "الفئة"),
+    "status": ("الحالة", "حالة السلاح", "الوضعية", "وضعية السلاح"),
+    "event_date": ("التاريخ", "تاريخ الضبط", "تاريخ الحجز", "تاريخ الواقعة", "تاريخ العثور",
+                   "تاريخ المصادرة"),
+    "event_town": ("المكان", "مكان الضبط", "مكان الحجز", "المدينة", "البلدة", "القرية", "الموقع"),
+    "event_region": ("المنطقة", "الولاية", "الإقليم", "المحافظة", "المقاطعة"),
+    "event_country": ("الدولة", "البلد", "بلد الضبط"),
+    "manufacture_country": ("بلد الصنع", "دولة الصنع", "بلد المنشأ", "المنشأ", "بلد التصنيع"),
+    "import_country": ("بلد الاستيراد", "دولة الاستيراد", "بلد آخر استيراد", "دولة آخر استيراد"),
+    "case_reference": ("مرجع القضية", "رقم القضية", "رقم المحضر", "المحضر", "رقم الملف", "الملف",
+                       "المرجع"),
+    "markings": ("العلامات", "علامات أخرى", "النقوش"),
+    "importer": ("المستورد", "علامة المستورد", "علامة الاستيراد"),
+    "proof": ("علامات الاختبار", "الدمغة", "الدمغات"),
+    "year": ("السنة", "سنة الصنع"),
+    "legal_ground": ("السند القانوني", "المخالفة", "التهمة"),
+    "circumstances": ("الظروف", "ظروف الضبط", "الوقائع"),
+    "notes": ("ملاحظات", "الملاحظات", "ملاحظة", "تعليقات"),
+}
+
+_ARABIC_LETTERS = str.maketrans({"ى": "ي", "ة": "ه", "ـ": ""})
 
 
 def normalize_title(text) -> str:
-    """'N° de Série ' -> 'no de serie'; "Type d'arme" -> 'type d arme'."""
+    """'N° de Série ' -> 'no de serie'; "Type d'arme" -> 'type d arme'; 'الرقم  التسلسلي'
+    -> 'الرقم التسلسلي' (Arabic without vowel marks, hamza, tatweel; ى as ي, ة as ه)."""
     if text is None:
         return ""
     text = str(text).replace("°", "o").replace("º", "o")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char)).lower()
-    text = re.sub(r"[^a-z0-9]+", " ", text)
+    text = re.sub(r"[^a-z0-9\u0621-\u064a]+", " ", text.translate(_ARABIC_LETTERS))
     return " ".join(text.split())
+
+
+_LOOKUP = {synonym: name for name, synonyms in SYNONYMS.items() for synonym in synonyms}
+for _name, _synonyms in ARABIC_SYNONYMS.items():
+    _LOOKUP.update({normalize_title(synonym): _name for synonym in _synonyms})
+_RANK = {synonym: rank for rank, synonym in enumerate(_LOOKUP)}  # equal lengths: the first listed wins
 
 
 def field_for_title(title) -> tuple[str | None, int]:

@@ -193,12 +193,24 @@ STATUS_WORDS = {
     "returned": ("restituee", "restitue", "restitution", "rendue", "rendu", "returned",
                  "rendue au proprietaire"),
 }
+ARABIC_STATUS_WORDS = {
+    "seized": ("مضبوط", "مضبوطة", "ضبط", "محجوز", "محجوزة", "حجز", "مصادر", "مصادرة"),
+    "found": ("معثور عليه", "معثور عليها", "عثر عليه", "عثر عليها", "مسترجع", "مسترجعة"),
+    "surrendered": ("مسلم", "مسلمة", "مسلم طوعا", "تسليم", "تسليم طوعي", "تسليم طوعا"),
+    "lost": ("مفقود", "مفقودة", "فقدان", "ضائع"),
+    "stolen": ("مسروق", "مسروقة", "سرقة"),
+    "trafficked": ("متجر به", "مهرب", "مهربة", "تهريب", "اتجار", "اتجار غير مشروع"),
+    "destroyed": ("متلف", "متلفة", "اتلاف", "مدمر"),
+    "returned": ("معاد", "معادة", "مرجع", "ارجاع", "اعادة"),
+}
 _STATUS_LOOKUP = {word: status for status, words in STATUS_WORDS.items() for word in words}
+for _status, _words in ARABIC_STATUS_WORDS.items():
+    _STATUS_LOOKUP.update({normalize_title(word): _status for word in _words})
 
 
 @lru_cache(maxsize=5000)
 def parse_status(text: str) -> str | None:
-    """A WeaponStatus value from a French or English word; None when not understood."""
+    """A WeaponStatus value from a French, English or Arabic word; None when not understood."""
     normal = normalize_title(text)
     if normal in _STATUS_LOOKUP:
         return _STATUS_LOOKUP[normal]
