@@ -17,6 +17,7 @@ from registry.auth.models import Agency, User
 from registry.auth.scoping import visible
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.inputs import parse_date
 from registry.weapons import sharing
 from registry.weapons.hits import record_search_hits
 from registry.weapons.models import Hit, Sharing, Weapon, WeaponStatus
@@ -79,12 +80,9 @@ class SearchResult:
 
 
 def _parse_date(value: str, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise DomainError(_l("The date is not a date: write it as YYYY-MM-DD."), field=name) from None
+    """A period's end as the record form reads dates (DD/MM/YYYY or YYYY-MM-DD); an
+    impossible day (31/02) is refused with a message, never read as no date."""
+    return parse_date(value, name)
 
 
 def _like(text: str) -> str:

@@ -112,10 +112,10 @@ def index():
     except DomainError as error:
         flash(str(error.message), "error")
         result = search.SearchResult([], page=page)
-        status = 400
+        status, problem = 400, {"field": error.field, "message": str(error.message)}
     else:
-        status = 200
-    return render_template("weapons/index.html", result=result, criteria=criteria,
+        status, problem = 200, None
+    return render_template("weapons/index.html", result=result, criteria=criteria, problem=problem,
                            statuses=list(WeaponStatus), sharings=list(Sharing),
                            sorts=search.SORTS), status
 

@@ -41,7 +41,7 @@ def test_filters_narrow_the_list(world, client, login_as):
     page = client.get("/weapons/", query_string={"make": "berett"}).get_data(as_text=True)
     assert kidal.reference in page and gao.reference not in page
     response = client.get("/weapons/", query_string={"date_from": "yesterday"})
-    assert response.status_code == 400 and "AAAA-MM-JJ" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "JJ/MM/AAAA" in response.get_data(as_text=True)
     response = client.get("/weapons/", query_string={"serial": "-/-"})
     assert response.status_code == 400
 
@@ -50,3 +50,19 @@ def test_obliterated_serial_is_recorded_as_such(world):
     weapon = create_weapon(world["ML"].user("officer"), status="seized", raw_serial="limé")
     assert weapon.serial_state.value == "obliterated" and weapon.serial_key is None
     assert weapon.raw_serial == "limé"
+
+
+def test_a_period_is_typed_as_the_form_types_dates_and_an_impossible_day_is_refused(world, client, login_as):
+    from registry.weapons.service import create_weapon
+
+    weapon = create_weapon(world["ML"].user("officer"), status="seized", raw_serial="DT-445566",
+                           event_date="2024-03-15")
+    db.session.commit()
+    login_as(world["ML"].user("viewer"))
+    found = client.get("/weapons/", query_string={"date_from": "14/03/2024", "date_to": "2024-03-16"})
+    assert found.status_code == 200 and weapon.reference in found.get_data(as_text=True)
+    refused = client.get("/weapons/", query_string={"date_from": "31/02/2024"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "n’est pas un jour du calendrier" in page and 'value="31/02/2024"' in page
+    assert 'aria-describedby="date_from-error"' in page
