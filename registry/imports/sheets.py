@@ -120,10 +120,15 @@ TEMPLATE_COLUMNS = {
     "en": ["No.", "Make", "Model", "Serial number", "Calibre", "Weapon type", "Country of manufacture",
            "Country of import", "Importer", "Markings", "Date of seizure", "Place of seizure", "Region",
            "Case reference", "Status", "Notes"],
+    "ar": ["م", "الصانع", "الطراز", "الرقم التسلسلي", "العيار", "نوع السلاح", "بلد الصنع", "بلد الاستيراد",
+           "المستورد", "العلامات", "تاريخ الضبط", "مكان الضبط", "المنطقة", "مرجع القضية", "الحالة",
+           "ملاحظات"],
 }
+TEMPLATE_SHEETS = {"fr": ("Saisies", "Listes"), "en": ("Seizures", "Lists"), "ar": ("المضبوطات", "القوائم")}
 TEMPLATE_STATUSES = {
     "fr": ["Saisie", "Trouvée", "Remise volontaire", "Perdue", "Volée", "Trafic", "Détruite", "Restituée"],
     "en": ["Seized", "Found", "Surrendered", "Lost", "Stolen", "Trafficked", "Destroyed", "Returned"],
+    "ar": ["مضبوط", "معثور عليه", "مسلم طوعا", "مفقود", "مسروق", "متجر به", "متلف", "معاد"],
 }
 
 
@@ -135,15 +140,16 @@ def template_workbook(language: str) -> bytes:
     language = language if language in TEMPLATE_COLUMNS else "fr"
     book = Workbook()
     sheet = book.active
-    sheet.title = "Saisies" if language == "fr" else "Seizures"
+    sheet.title, lists_title = TEMPLATE_SHEETS[language]
+    sheet.sheet_view.rightToLeft = language == "ar"
     columns = TEMPLATE_COLUMNS[language]
     sheet.append(columns)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    lists = book.create_sheet("Listes" if language == "fr" else "Lists")
+    lists = book.create_sheet(lists_title)
     lists.sheet_state = "hidden"
-    types = [getattr(item, "name_fr" if language == "fr" else "name_en") for item in
-             db.session.scalars(select(WeaponType).order_by(WeaponType.id))]
+    types = [{"fr": item.name_fr, "en": item.name_en}.get(language) or item.name_ar or item.name_fr
+             for item in db.session.scalars(select(WeaponType).order_by(WeaponType.id))]
     calibres = list(db.session.scalars(select(Calibre.name).order_by(Calibre.name)))
     choices = {columns[14]: TEMPLATE_STATUSES[language], columns[5]: types, columns[4]: calibres}
     for position, (column_title, values) in enumerate(choices.items(), start=1):
@@ -154,7 +160,9 @@ def template_workbook(language: str) -> bytes:
         if not values:
             continue
         target = chr(ord("A") + columns.index(column_title))
-        validation = DataValidation(type="list", formula1=f"={lists.title}!${letter}$2:${letter}${len(values) + 1}",
+        # A sheet name in another script than Latin is quoted in a formula.
+        sheet_name = lists.title if lists.title.isascii() else f"'{lists.title}'"
+        validation = DataValidation(type="list", formula1=f"={sheet_name}!${letter}$2:${letter}${len(values) + 1}",
                                     allow_blank=True)
         validation.add(f"{target}2:{target}5000")
         sheet.add_data_validation(validation)

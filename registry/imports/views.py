@@ -103,7 +103,8 @@ def template():
     language = request.args.get("language") or (get_locale().language if get_locale() else "fr")
     record("import.template", details={"language": language})
     content = template_workbook(language)
-    name = "modele-import-armes.xlsx" if language == "fr" else "weapons-import-template.xlsx"
+    name = {"fr": "modele-import-armes.xlsx", "ar": "weapons-import-template-ar.xlsx"}.get(
+        language, "weapons-import-template.xlsx")
     return send_file(_bytes(content), mimetype=XLSX, as_attachment=True, download_name=name)
 
 

@@ -56,3 +56,29 @@ def test_an_arabic_sheet_is_analysed_like_a_french_one(app, world, reference, cl
     assert rows[5]["status"] == "stolen" and rows[4]["event_town"] == "أبشة"
     page = client.get(f"/imports/{import_.id}").get_data(as_text=True)
     assert 'dir="rtl"' in page and "الأسطر حسب الحالة" in page
+
+
+def test_the_blank_arabic_template_reads_right_to_left_and_imports_as_the_french_one(app, world, reference,
+                                                                                    client, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    from registry.imports.sheets import TEMPLATE_COLUMNS
+
+    login_as(world["ML"].user("officer"))
+    response = client.get("/imports/template.xlsx?language=ar")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    sheet = book.worksheets[0]
+    assert sheet.title == "المضبوطات" and sheet.sheet_view.rightToLeft
+    titles = [cell.value for cell in sheet[1]]
+    assert titles[:4] == ["م", "الصانع", "الطراز", "الرقم التسلسلي"]
+    # Each Arabic column means what the French template's column means.
+    assert map_titles(titles) == map_titles(TEMPLATE_COLUMNS["fr"])
+    lists = {row[0]: row for row in zip(*book["القوائم"].iter_rows(values_only=True), strict=False)}
+    statuses = [value for value in lists["الحالة"][1:] if value]
+    assert [parse_status(value) for value in statuses] == ["seized", "found", "surrendered", "lost", "stolen",
+                                                           "trafficked", "destroyed", "returned"]
+    assert "بندقية هجومية" in lists["نوع السلاح"]
+    assert any("'القوائم'!" in validation.formula1 for validation in sheet.data_validations.dataValidation)
