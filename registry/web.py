@@ -2,6 +2,7 @@
 the end, security headers and the error pages."""
 
 from flask import Flask, g, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -55,7 +56,22 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+class PageSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is sent again (its lifetime renewed) on pages only. A script's
+    request (the record form's live identification asks as the user types) sends it back
+    only when it changed: a late answer would otherwise put back the cookie it read
+    before a save, and erase the save's message."""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if session.modified:
+            return True
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = PageSessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.needs_refresh_message = _l("Your session has expired: please log in again.")

@@ -222,3 +222,15 @@ def test_the_list_shows_the_identified_make_and_model_with_the_typed_text_on_hov
     page = client.get("/weapons/").get_data(as_text=True)
     assert f"{make.name} {model.name}" in page
     assert 'title="norinco type56 "' in page
+
+
+def test_the_live_identification_never_sends_back_the_session_cookie_a_save_relies_on(world, client, login_as):
+    # A late answer to the form's script would put back the cookie it read before the save,
+    # and the save's message ("Record ... saved") with it would be lost.
+    login_as(world["ML"].user("officer"))
+    answer = client.get("/weapons/identify", query_string={"make": "glok"},
+                        headers={"Accept": "application/json"})
+    assert answer.status_code == 200 and answer.is_json
+    assert not [value for value in answer.headers.getlist("Set-Cookie") if value.startswith("session=")]
+    page = client.get("/weapons/")
+    assert [value for value in page.headers.getlist("Set-Cookie") if value.startswith("session=")]
