@@ -86,6 +86,7 @@ ACTIONS = {
     "import.review": _l("Reviewed rows of an import"),
     "import.correct": _l("Corrected a row of an import"),
     "import.column": _l("Chose the field a column of an import is read into"),
+    "import.sheets": _l("Made one import a sheet of a workbook"),
     "import.approve": _l("Approved an import"),
     "import.cancel": _l("Cancelled an import"),
     "import.commit": _l("Committed an import"),
@@ -110,6 +111,7 @@ ACTIONS = {
     "reference.alias_deleted": _l("Deleted an alias of the reference table"),
     "reference.alias_made_global": _l("Made an alias valid in every country"),
     "reference.merged": _l("Merged two entries of the reference table"),
+    "reference.merge_undone": _l("Undid a merge of makes of the reference table"),
     # Statistics and reports
     "report.statistics": _l("Viewed the statistics"),
     "report.export": _l("Exported a statistics table"),

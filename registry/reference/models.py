@@ -9,6 +9,7 @@ identifications; aliases with no country are global.
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -149,6 +150,44 @@ class Alias(db.Model):
 
     def __repr__(self) -> str:
         return f"<Alias {self.alias!r} -> {self.field} {self.target_id} {self.country_code or '*'}>"
+
+
+class ReferenceMerge(db.Model):
+    """A merge of a duplicate make into the make kept, with what it moved (its models, its
+    aliases, the records re-pointed: the undo journal), so that it can be undone.
+
+    The makes are named by id without a foreign key: a merge re-points every foreign key
+    to the duplicate, and this row must keep naming the make it removed."""
+
+    __tablename__ = "reference_merge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field: Mapped[str] = mapped_column(String(16), default="make")
+    kept_id: Mapped[int] = mapped_column(Integer, index=True)
+    kept_name: Mapped[str] = mapped_column(String(120))
+    duplicate_id: Mapped[int] = mapped_column(Integer)
+    duplicate_name: Mapped[str] = mapped_column(String(120))
+    journal: Mapped[dict] = mapped_column(JSON)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    merged_by = relationship("User", foreign_keys=[merged_by_id])
+
+    @property
+    def moved_counts(self) -> dict[str, int]:
+        """How many models, aliases and records the merge moved."""
+        journal = self.journal or {}
+        repointed = journal.get("repointed") or {}
+        models = len(repointed.get("reference_model.make_id", [])) + len(journal.get("models") or [])
+        aliases = len(repointed.get("reference_alias.make_id", [])) + sum(
+            len((item.get("repointed") or {}).get("reference_alias.model_id", [])) for item in journal.get("models") or [])
+        records = sum(len(ids) for where, ids in repointed.items() if not where.startswith("reference_"))
+        return {"models": models, "aliases": aliases, "records": records}
+
+    def __repr__(self) -> str:
+        return f"<ReferenceMerge {self.duplicate_name!r} -> {self.kept_name!r}>"
 
 
 class ReferenceVersion(db.Model):

@@ -23,6 +23,7 @@ from registry.reference.models import (
     Calibre,
     Make,
     Model,
+    ReferenceMerge,
     ReferenceVersion,
     WeaponType,
     model_calibre,
@@ -533,19 +534,32 @@ def update_weapon_type(actor, weapon_type: WeaponType, name_en: str, name_fr: st
     return weapon_type
 
 
-def repoint(table_name: str, old_id: int, new_id: int) -> dict[str, int]:
+def repoint(table_name: str, old_id: int, new_id: int, moved_ids: dict | None = None) -> dict[str, int]:
     """Point every column of every table that refers to `table_name` from old_id to new_id.
-    Found from the foreign keys of the metadata, so records of features added later follow."""
+    Found from the foreign keys of the metadata, so records of features added later follow.
+    With `moved_ids`, the ids of the rows moved are kept there by "table.column" (to undo)."""
     moved = {}
     for table in db.metadata.sorted_tables:
         for foreign_key in table.foreign_keys:
             if foreign_key.column.table.name != table_name or table.name == "reference_model_calibre":
                 continue
             column = foreign_key.parent
+            where = f"{table.name}.{column.name}"
+            if moved_ids is not None and "id" in table.c:
+                ids = list(db.session.scalars(select(table.c.id).where(column == old_id).order_by(table.c.id)))
+                if ids:
+                    moved_ids[where] = ids
             result = db.session.execute(update(table).where(column == old_id).values({column.name: new_id}))
             if result.rowcount:
-                moved[f"{table.name}.{column.name}"] = result.rowcount
+                moved[where] = result.rowcount
     return moved
+
+
+def _alias_row(alias: Alias) -> dict:
+    return {"id": alias.id, "alias": alias.alias, "normalized": alias.normalized, "make_id": alias.make_id,
+            "model_id": alias.model_id, "calibre_id": alias.calibre_id, "type_id": alias.type_id,
+            "country_code": alias.country_code, "origin": alias.origin, "created_by_id": alias.created_by_id,
+            "created_at": alias.created_at.isoformat() if alias.created_at else None}
 
 
 @dataclass
@@ -589,24 +603,39 @@ def merge_plan(field_name: str, duplicate_id: int, kept_id: int) -> MergePlan:
     return MergePlan(duplicate, kept, records, aliases, models)
 
 
-def merge(actor, field_name: str, duplicate_id: int, kept_id: int) -> dict[str, int]:
+def merge(actor, field_name: str, duplicate_id: int, kept_id: int, journal: dict | None = None) -> dict[str, int]:
     """Merge a duplicate make, model or calibre into the one kept: every record and alias
     that pointed at the duplicate points at the kept one, the duplicate's name becomes an
-    alias, and the duplicate is removed."""
+    alias, and the duplicate is removed. A merge of makes keeps what it moved (a
+    ReferenceMerge), so that undo_merge can put it back. `journal`, when given, is
+    filled with what the merge moved."""
     if field_name not in ("make", "model", "calibre"):
         raise DomainError(_l("Unknown field."), field="field")
     duplicate, kept = _target(field_name, duplicate_id), _target(field_name, kept_id)
     if duplicate.id == kept.id:
         raise DomainError(_l("Choose two different entries."), field="kept_id")
     session = db.session
+    if journal is None and field_name == "make":
+        journal = {}
+    if journal is not None:
+        journal["entry"] = {name: getattr(duplicate, name) for name in ("id", "code", "name")}
+        if field_name == "make":
+            journal["entry"]["country_code"] = duplicate.country_code
+        if field_name == "model":
+            journal["entry"].update(make_id=duplicate.make_id, type_id=duplicate.type_id)
+        journal.update(kept_id=kept.id, repointed={}, deleted_aliases=[], added_alias_id=None)
     if field_name == "model":
         links = set(session.execute(select(model_calibre.c.calibre_id).where(
             model_calibre.c.model_id == kept.id)).scalars())
-        for calibre_id in session.execute(select(model_calibre.c.calibre_id).where(
-                model_calibre.c.model_id == duplicate.id)).scalars().all():
+        own = session.execute(select(model_calibre.c.calibre_id).where(
+            model_calibre.c.model_id == duplicate.id)).scalars().all()
+        for calibre_id in own:
             if calibre_id not in links:
                 session.execute(model_calibre.insert().values(model_id=kept.id, calibre_id=calibre_id))
         session.execute(model_calibre.delete().where(model_calibre.c.model_id == duplicate.id))
+        if journal is not None:
+            journal.update(calibre_ids=list(own), added_calibre_ids=[item for item in own if item not in links],
+                           kept_type_set=kept.type_id is None and duplicate.type_id is not None)
         if kept.type_id is None:
             kept.type_id = duplicate.type_id
     if field_name == "calibre":
@@ -620,12 +649,15 @@ def merge(actor, field_name: str, duplicate_id: int, kept_id: int) -> dict[str, 
     if field_name == "make":
         # Models of the duplicate move to the kept make; same-named models are merged too.
         kept_models = {key(model.name): model for model in kept.models}
+        journal["models"] = []
         for model in list(duplicate.models):
             twin = kept_models.get(key(model.name))
             if twin is not None:
-                merge(actor, "model", model.id, twin.id)
+                journal["models"].append({})
+                merge(actor, "model", model.id, twin.id, journal=journal["models"][-1])
     session.flush()
-    moved = repoint(duplicate.__tablename__, duplicate.id, kept.id)
+    moved = repoint(duplicate.__tablename__, duplicate.id, kept.id,
+                    moved_ids=journal["repointed"] if journal is not None else None)
     session.expire_all()
     duplicate = _target(field_name, duplicate_id)
     kept = _target(field_name, kept_id)
@@ -636,17 +668,151 @@ def merge(actor, field_name: str, duplicate_id: int, kept_id: int) -> dict[str, 
                                  .order_by(Alias.id)):
         marker = (alias.normalized, alias.country_code)
         if marker in seen:
+            if journal is not None:
+                journal["deleted_aliases"].append(_alias_row(alias))
             session.delete(alias)
         seen.add(marker)
     session.delete(duplicate)
     session.flush()
     normalized = _alias_key(field_name, old_name)
     if normalized and (normalized, None) not in seen and normalized != _alias_key(field_name, kept.name):
-        session.add(Alias(alias=old_name, normalized=normalized, origin="admin",
-                          created_by_id=getattr(actor, "id", None), **{f"{field_name}_id": kept.id}))
+        added = Alias(alias=old_name, normalized=normalized, origin="admin",
+                      created_by_id=getattr(actor, "id", None), **{f"{field_name}_id": kept.id})
+        session.add(added)
+        session.flush()
+        if journal is not None:
+            journal["added_alias_id"] = added.id
     session.flush()
+    if field_name == "make":
+        session.add(ReferenceMerge(field="make", kept_id=kept.id, kept_name=kept.name, duplicate_id=duplicate_id,
+                                   duplicate_name=old_name, journal=journal, merged_by_id=getattr(actor, "id", None)))
+        session.flush()
     bump_version()
     record("reference.merged", f"reference_{field_name}", kept.id,
            {"field": field_name, "duplicate_id": duplicate_id, "duplicate_name": old_name,
             "kept_id": kept.id, "kept_name": kept.name, "repointed": moved}, user=actor)
     return moved
+
+
+# --- undoing a merge of makes -------------------------------------------------------------
+
+
+def merges_into(make: Make) -> list[ReferenceMerge]:
+    """The merges into this make that can still be undone, newest first."""
+    return list(db.session.scalars(select(ReferenceMerge).where(
+        ReferenceMerge.kept_id == make.id, ReferenceMerge.field == "make", ReferenceMerge.undone_at.is_(None))
+        .order_by(ReferenceMerge.id.desc())))
+
+
+def _free_id(model_class, wanted: int) -> int | None:
+    """The id a removed entry had, when no other row took it since (None: a new one)."""
+    return wanted if db.session.get(model_class, wanted) is None else None
+
+
+def _restore_aliases(rows: list[dict]) -> None:
+    from datetime import datetime
+
+    for row in rows:
+        values = {name: value for name, value in row.items() if name not in ("id", "created_at")}
+        if row.get("created_at"):
+            values["created_at"] = datetime.fromisoformat(row["created_at"])
+        db.session.add(Alias(id=_free_id(Alias, row["id"]), **values))
+    db.session.flush()
+
+
+def _point_back(repointed: dict[str, list[int]], from_id: int, to_id: int) -> dict[str, int]:
+    """The rows a merge moved (by "table.column" -> ids) pointed back at `to_id`, those that
+    still point at `from_id` (a record changed since keeps its change)."""
+    moved = {}
+    tables = {table.name: table for table in db.metadata.sorted_tables}
+    for where, ids in repointed.items():
+        table_name, column_name = where.split(".", 1)
+        table = tables.get(table_name)
+        if table is None or column_name not in table.c:
+            continue
+        column = table.c[column_name]
+        count = 0
+        for start in range(0, len(ids), 500):
+            count += db.session.execute(update(table).where(table.c.id.in_(ids[start:start + 500]), column == from_id)
+                                        .values({column_name: to_id})).rowcount or 0
+        if count:
+            moved[where] = count
+    return moved
+
+
+def _drop_added_alias(alias_id: int | None) -> None:
+    alias = db.session.get(Alias, alias_id) if alias_id else None
+    if alias is not None:
+        db.session.delete(alias)
+        db.session.flush()
+
+
+def _undo_model_merge(journal: dict, make_id: int) -> int:
+    """A model merged into its twin when the makes were merged, put back under `make_id`:
+    the model, its calibres, its aliases and its records. Answers its id."""
+    entry, twin_id = journal["entry"], journal["kept_id"]
+    twin = db.session.get(Model, twin_id)
+    code = entry["code"]
+    if db.session.scalar(select(Model.id).where(Model.code == code)) is not None:
+        code = _new_code(Model, entry["name"], set(db.session.scalars(select(Model.code))))
+    model = Model(id=_free_id(Model, entry["id"]), code=code, make_id=make_id, name=entry["name"],
+                  type_id=entry.get("type_id"))
+    db.session.add(model)
+    db.session.flush()
+    for calibre_id in journal.get("calibre_ids") or []:
+        if db.session.get(Calibre, calibre_id) is not None:
+            db.session.execute(model_calibre.insert().values(model_id=model.id, calibre_id=calibre_id))
+    if twin is not None:
+        added = journal.get("added_calibre_ids") or []
+        if added:
+            db.session.execute(model_calibre.delete().where(model_calibre.c.model_id == twin.id,
+                                                            model_calibre.c.calibre_id.in_(added)))
+        if journal.get("kept_type_set") and twin.type_id == entry.get("type_id"):
+            twin.type_id = None
+    _restore_aliases(journal.get("deleted_aliases") or [])
+    _point_back(journal.get("repointed") or {}, twin_id, model.id)
+    _drop_added_alias(journal.get("added_alias_id"))
+    return model.id
+
+
+def undo_merge(actor, merge_id: int) -> Make:
+    """Undo a merge of makes: the duplicate make comes back with its name, code and country,
+    its models (those merged into a twin of the kept make too, with their calibres), its
+    aliases, and every record the merge re-pointed that still points where the merge put
+    it; the alias the merge made of its name goes. Platform administrators only; audited.
+    Refused, nothing changed, when the make kept is gone (undo the later merge first), a
+    make has taken the name since, or the merge was undone already."""
+    if actor is not None and not actor.can(Permission.MANAGE_REFERENCE):
+        raise NotAllowed(_l("Only a platform administrator may change the reference table."))
+    merged = db.session.get(ReferenceMerge, merge_id)
+    if merged is None or merged.field != "make":
+        raise DomainError(_l("This merge does not exist."))
+    if merged.undone_at is not None:
+        raise DomainError(_l("This merge was undone already."))
+    kept = db.session.get(Make, merged.kept_id)
+    if kept is None:
+        raise DomainError(_l("The make “%(name)s” was merged into another since: undo that merge first.",
+                             name=merged.kept_name))
+    journal = merged.journal or {}
+    entry = journal["entry"]
+    if db.session.scalar(select(Make.id).where(func.lower(Make.name) == entry["name"].lower())) is not None:
+        raise DomainError(_l("A make named “%(name)s” exists now: rename it before undoing the merge.",
+                             name=entry["name"]))
+    code = entry["code"]
+    if db.session.scalar(select(Make.id).where(Make.code == code)) is not None:
+        code = _new_code(Make, entry["name"], set(db.session.scalars(select(Make.code))))
+    make = Make(id=_free_id(Make, entry["id"]), code=code, name=entry["name"], country_code=entry.get("country_code"))
+    db.session.add(make)
+    db.session.flush()
+    _restore_aliases(journal.get("deleted_aliases") or [])
+    moved = _point_back(journal.get("repointed") or {}, kept.id, make.id)
+    _drop_added_alias(journal.get("added_alias_id"))
+    models = [_undo_model_merge(item, make.id) for item in reversed(journal.get("models") or [])]
+    merged.undone_at, merged.undone_by_id = utcnow(), getattr(actor, "id", None)
+    db.session.flush()
+    bump_version()
+    record("reference.merge_undone", "reference_make", make.id,
+           {"merge": merged.id, "make": make.name, "kept_id": kept.id, "kept_name": kept.name,
+            "pointed_back": moved, "models_restored": len(models)}, user=actor)
+    db.session.expire_all()
+    return db.session.get(Make, make.id)

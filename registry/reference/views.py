@@ -18,7 +18,15 @@ from registry.extensions import db
 from registry.reference import service
 from registry.reference.engine import get_identifier
 from registry.reference.loader import LoadError
-from registry.reference.models import Alias, Calibre, Make, Model, WeaponType, model_calibre
+from registry.reference.models import (
+    Alias,
+    Calibre,
+    Make,
+    Model,
+    ReferenceMerge,
+    WeaponType,
+    model_calibre,
+)
 from registry.reference.normalize import key
 from registry.reference.vocabulary import in_reader_language
 from registry.web import ADMIN_NAVIGATION, NAVIGATION
@@ -183,7 +191,8 @@ def make_edit(make_id: int):
     return render_template("reference/make.html", make=make, countries=_countries(),
                            types=db.session.scalars(select(WeaponType).order_by(WeaponType.name_en)).all(),
                            others=db.session.scalars(select(Make).where(Make.id != make.id)
-                                                     .order_by(Make.name)).all())
+                                                     .order_by(Make.name)).all(),
+                           merges=service.merges_into(make))
 
 
 @blueprint.route("/makes/<int:make_id>/models", methods=["POST"])
@@ -333,6 +342,24 @@ def merge(field: str, target_id: int):
         return redirect(_entry_url(field, target_id))
     flash(_("Merged: every record now points at the entry kept."), "success")
     return redirect(_entry_url(field, kept_id))
+
+
+@blueprint.route("/merges/<int:merge_id>/undo", methods=["POST"])
+@permission_required(Permission.MANAGE_REFERENCE)
+def merge_undo(merge_id: int):
+    """Undo a merge of makes, from the page of the make kept."""
+    kept_id = db.get_or_404(ReferenceMerge, merge_id).kept_id
+    try:
+        make = service.undo_merge(current_user, merge_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        if db.session.get(Make, kept_id) is None:
+            return redirect(url_for("reference.makes"))
+        return redirect(url_for("reference.make_edit", make_id=kept_id))
+    flash(_("Merge undone: “%(name)s” is a make again, with its models, aliases and records.", name=make.name),
+          "success")
+    return redirect(url_for("reference.make_edit", make_id=make.id))
 
 
 @blueprint.route("/aliases/<int:alias_id>/delete", methods=["POST"])
