@@ -49,6 +49,10 @@ def local_name(row: dict, dimension: str = "") -> str:
     language = locale.language if locale else "fr"
     if language == "ar" and dimension in COUNTRY_DIMENSIONS and arabic_names().get(row.get("key") or ""):
         return arabic_names()[row["key"]]
+    if language == "ar" and dimension in ("by_type", "type") and row.get("name"):
+        from registry.reference.vocabulary import in_reader_language
+
+        return in_reader_language(row["name"], "type")
     if language in ("fr", "ar") and row.get("name_fr"):
         return row["name_fr"]
     return str(row.get("name") or row.get("key"))

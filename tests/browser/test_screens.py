@@ -117,7 +117,7 @@ def axe_version(page) -> str:
     return page.evaluate("window.axe ? axe.version : '?'")
 
 
-ARABIC_PAGES = ("/", "/weapons/", "new_weapon", "weapon", "/tracing/outbox", "trace", "/imports/")
+ARABIC_PAGES = ("/", "/weapons/", "new_weapon", "weapon", "/tracing/outbox", "trace", "/imports/", "/reports/")
 
 
 def test_arabic_pages_read_right_to_left_on_a_phone_in_the_registrys_arabic_font(open_browser, sample_pages,

@@ -75,3 +75,15 @@ def test_the_platform_administrator_sees_the_states_side_by_side(world, referenc
     page = client.get(f"/reports/?{YEAR}&state=all").get_data(as_text=True)
     assert "États côte à côte" in page
     assert "Niger" in page and "Mali" in page
+
+
+def test_the_page_reads_in_arabic_with_types_and_countries_named_in_arabic(world, reference, client, login_as,
+                                                                          actions):
+    mali_year(world)
+    login_as(world["ML"].user("viewer"))
+    actions.post("/language", {"language": "ar"}, token_from="/account")
+    page = unescape(client.get(f"/reports/?{YEAR}").get_data(as_text=True))
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "الإحصاءات · مالي" in page and "مضبوط" in page and "بندقية هجومية" in page
+    assert "الاتّحاد الرّوسي" in page  # country of manufacture
+    assert "Fusil d'assaut" not in page and "Assault rifle" not in page and "Saisie" not in page
