@@ -350,8 +350,9 @@ def result(import_id: int):
         return redirect(url_for("imports.view", import_id=import_.id))
     record("import.export", "import", import_.id, {"file": import_.file_name})
     stem = import_.file_name.rsplit(".", 1)[0]
+    result = _("result")
     return send_file(_bytes(result_workbook(import_)), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{stem}-{_('result')}.xlsx")
+                     download_name=f"{stem}-{result}.xlsx")
 
 
 # --- JSON API ------------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def _region_label(key) -> str:
         return _("Not given")
     item = subdivision(key)
     if item is None:
-        return f"{key} ({_('no ISO 3166-2 region')})"
+        return _("%(region)s (no ISO 3166-2 region)", region=key)
     return tables.label("by_region", {"key": key, "name": item.name_en, "name_fr": item.name_fr})
 
 
