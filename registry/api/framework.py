@@ -231,14 +231,19 @@ def problem_for(error: HTTPException, default_detail):
 
 
 def domain_problem(error):
-    """A service's refusal (DomainError) as a problem document: 403 for NotAllowed."""
-    from registry.errors import NotAllowed
+    """A service's refusal (DomainError) as a problem document: 403 for NotAllowed. Every
+    field the service refused is in `errors` (FieldErrors names several at once)."""
+    from registry.errors import NotAllowed, errors_by_field
     from registry.extensions import db
 
     db.session.rollback()
     if isinstance(error, NotAllowed):
         return ApiError(403, "not-allowed", error.message, field=error.field)
-    return ApiError(400, "refused", error.message, field=error.field)
+    errors = {name: messages for name, messages in errors_by_field(error).items() if name}
+    detail = error.message
+    if len(errors) > 1:
+        detail = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+    return ApiError(400, "refused", detail, field=error.field, errors=errors or None)
 
 
 # --- Token scopes and rate limit ------------------------------------------------------------
@@ -270,6 +275,25 @@ def requires(permission, message=NOT_ALLOWED):
         def wrapped(*args, **kwargs):
             if not current_user.can(permission):
                 raise ApiError(403, "not-allowed", message)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def loads(model, id_name: str, as_name: str):
+    """Load the object the URL names (`id_name`) through the scoping, before the body is
+    read: another state's object, or one the user may not see, answers 404 whatever the
+    body says. The view gets the object as `as_name`. Put it below `@requires` and above
+    `@blp.arguments`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from registry.auth.scoping import get_visible_or_404
+
+            kwargs[as_name] = get_visible_or_404(current_user, model, kwargs.pop(id_name))
             return view(*args, **kwargs)
 
         return wrapped

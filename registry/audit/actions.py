@@ -53,6 +53,7 @@ ACTIONS = {
     "weapon.hit": _l("A hit was found on another record"),
     "weapon.hit_met": _l("A known hit was met again"),
     "weapon.hit_view": _l("Viewed a hit"),
+    "weapon.hit_list": _l("Listed the hits"),
     "weapon.hit_decided": _l("Decided on a hit"),
     # Trace requests
     "trace.create": _l("Created a trace request"),

@@ -54,6 +54,7 @@ def record(
     """Write one audit event in the current transaction, chained to the one before.
 
     The acting user and address default to the request's; pass them from the CLI and jobs.
+    An event written during a call of the JSON API says so in its details (`"via": "api"`).
     """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
@@ -61,6 +62,9 @@ def record(
         remote_address = request.remote_addr
     if agency_id is None and user is not None:
         agency_id = user.agency_id
+    if has_request_context() and request.path.startswith("/api/"):
+        # What a call of the JSON API did reads as what the page did, and says it came so.
+        details = {**(details or {}), "via": "api"}
     head = _lock_chain_head()
     event = AuditEvent(
         sequence=head.sequence + 1,

@@ -240,18 +240,20 @@ def serial_matches(user: User, key: str, criteria: Criteria, near: bool = True) 
 
 
 def search(user: User, criteria: Criteria, page: int = 1, *, audit: bool = True,
-           page_size: int = PAGE_SIZE, after: str | None = None, before: str | None = None) -> SearchResult:
+           page_size: int = PAGE_SIZE, after: str | None = None, before: str | None = None,
+           near: bool = True) -> SearchResult:
     """One page of results for the user, written to the audit log with its terms, and how
     many records matched. A list sorted by date recorded or reference is paged by cursor
     (`after` the last row of the page before, or `before` the first row of the page after);
-    a serial search also records and announces the hits it makes."""
+    a serial search (of the same serial, and of near ones unless `near` is false) also
+    records and announces the hits it makes."""
     page = max(int(page or 1), 1)
     terms = criteria.terms()
     if criteria.serial:
         key = serial_key(criteria.serial)
         if key is None:
             raise DomainError(_l("The serial has no letter or digit to search for."), field="serial")
-        matches = serial_matches(user, key, criteria)
+        matches = serial_matches(user, key, criteria, near=near)
         start = (page - 1) * page_size
         window = matches[start:start + page_size]
         identified = identification_fields(user.country_code, criteria.make or None, None, None, None)

@@ -51,6 +51,8 @@ from registry.weapons.serials import SerialState
 from registry.web import COUNTERS, NAVIGATION
 
 blueprint = Blueprint("weapons", __name__, url_prefix="/weapons")
+# The JSON API of records and hits lives in registry/weapons/api.py; create_app() finds it here.
+from registry.weapons.api import api_blueprint  # noqa: E402,F401
 
 NAVIGATION.append(("weapons.index", _l("Weapons"), Permission.READ_RECORDS, None))
 NAVIGATION.append(("weapons.hits", _l("Hits"), Permission.READ_RECORDS, "hits"))

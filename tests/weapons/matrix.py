@@ -43,4 +43,18 @@ ROUTES = [
     Route("weapons.hit_detail", "POST", args=lambda w: {"hit_id": w.ne_hit_id}, default=404),
     Route("weapons.hit_update_record", "POST", args=lambda w: {"hit_id": w.ne_hit_id},
           expect=everyone_but(403, *WRITERS), default=404, data=lambda w: {"status": "seized"}),
+    # The JSON API (a page's session may call it; the form data sent here is no JSON body).
+    Route("weapons_api.list_weapons"),
+    Route("weapons_api.create_weapon", "POST", expect=everyone_but(403, *WRITERS), default=400),
+    Route("weapons_api.show_weapon", args=niger_weapon, default=404),
+    Route("weapons_api.update_weapon", "PATCH", args=niger_weapon, expect=everyone_but(403, *WRITERS),
+          default=404),
+    Route("weapons_api.share_weapon", "POST", args=niger_weapon, expect=everyone_but(403, *WRITERS),
+          default=404),
+    Route("weapons_api.list_hits"),
+    Route("weapons_api.show_hit", args=lambda w: {"hit_id": w.ne_hit_id}, default=404),
+    Route("weapons_api.confirm_hit", "POST", args=lambda w: {"hit_id": w.ne_hit_id},
+          expect=everyone_but(403, *WRITERS), default=404),
+    Route("weapons_api.dismiss_hit", "POST", args=lambda w: {"hit_id": w.ne_hit_id},
+          expect=everyone_but(403, *WRITERS), default=404),
 ]
