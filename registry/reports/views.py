@@ -13,6 +13,8 @@ from registry.reports import service, tables
 from registry.web import NAVIGATION
 
 blueprint = Blueprint("reports", __name__, url_prefix="/reports")
+# The statistics API lives in registry/reports/api.py; create_app() finds it here.
+from registry.reports.api import api_blueprint  # noqa: E402,F401
 
 NAVIGATION.append(("reports.statistics", _l("Statistics"), Permission.READ_RECORDS, None))
 

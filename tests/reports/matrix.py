@@ -12,4 +12,7 @@ ROUTES = [
     Route("reports.yearly", args=lambda world: {"extension": "xlsx", "year": "2024"}),
     Route("reports.yearly", args=lambda world: {"extension": "pdf", "year": "2024", "state": "NE"},
           default=400, expect={"platform_admin": 200}),
+    Route("reports_api.statistics"),
+    Route("reports_api.statistics", args=lambda world: {"state": "NE"}, default=400,
+          expect={"platform_admin": 200}),
 ]
