@@ -23,7 +23,7 @@ def messy_sheet(path, serials: list[str]):
     workbook.save(path)
 
 
-@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("language", ["fr", "en", "ar"])
 def test_a_messy_sheet_is_reviewed_then_committed_as_records(open_browser, tmp_path, language):
     serials = [new_serial("IM") for _ in range(4)]
     path = tmp_path / f"saisies-{language}.xlsx"

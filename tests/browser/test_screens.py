@@ -80,7 +80,7 @@ def test_the_skip_link_leads_the_keyboard_to_the_content(open_browser):
     expect(page.locator("main")).to_be_focused()
 
 
-@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("language", ["fr", "en", "ar"])
 def test_axe_finds_no_serious_or_critical_violation_on_the_main_pages(open_browser, sample_pages, language):
     axe = Axe()
     browser = open_browser(language)
