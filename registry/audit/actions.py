@@ -48,6 +48,7 @@ ACTIONS = {
     "weapon.export": _l("Exported weapon records"),
     "weapon.identification_confirmed": _l("Confirmed the identification of a weapon"),
     "weapon.photo_add": _l("Added a photo to a weapon record"),
+    "weapon.photo_share": _l("Shared or withdrew a photo of a weapon record"),
     "weapon.photo_download": _l("Downloaded a photo of a weapon"),
     "weapon.photo_thumbnail": _l("Viewed the thumbnail of a weapon photo"),
     "weapon.hit": _l("A hit was found on another record"),
@@ -55,6 +56,7 @@ ACTIONS = {
     "weapon.hit_view": _l("Viewed a hit"),
     "weapon.hit_list": _l("Listed the hits"),
     "weapon.hit_decided": _l("Decided on a hit"),
+    "weapon.hit_record_updated": _l("Updated a wanted record after a confirmed hit"),
     # Trace requests
     "trace.create": _l("Created a trace request"),
     "trace.update": _l("Changed a trace request"),

@@ -401,12 +401,13 @@ def decide_hit(actor: User, hit: Hit, confirm: bool, reason: str, linked_referen
     hit.decided_at = utcnow()
     other_agency = hit.searcher_agency_id if actor.agency_id == hit.owner_agency_id else hit.owner_agency_id
     if confirm:
-        notify(agency_id=hit.owner_agency_id, kind="weapon.hit_decided",
-               message=_l("Hit on %(reference)s confirmed by %(agency)s: the same weapon. Update your record "
-                          "(seized abroad, returned) from the hit's page."),
-               params={"reference": hit.hit_weapon.reference, "agency": actor.agency.code},
-               link=hit_link(hit))
-        if other_agency != hit.owner_agency_id:
+        if actor.agency_id != hit.owner_agency_id:
+            notify(agency_id=hit.owner_agency_id, kind="weapon.hit_decided",
+                   message=_l("Hit on %(reference)s confirmed by %(agency)s: the same weapon. Update your record "
+                              "(seized abroad, returned) from the hit's page."),
+                   params={"reference": hit.hit_weapon.reference, "agency": actor.agency.code},
+                   link=hit_link(hit))
+        else:
             notify(agency_id=other_agency, kind="weapon.hit_decided",
                    message=_l("Hit on %(reference)s: %(decision)s by %(agency)s."),
                    params={"reference": hit.hit_weapon.reference, "decision": hit.status.value,

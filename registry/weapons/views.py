@@ -524,8 +524,12 @@ def hit_detail(hit_id: int):
                 _attach_error(form, error)
                 status = 400
             else:
-                flash(_("Hit confirmed: the owning agency is asked to update its record.")
-                      if form.decision.data == "confirm" else _("Hit dismissed, with its reason."), "success")
+                if form.decision.data != "confirm":
+                    flash(_("Hit dismissed, with its reason."), "success")
+                elif hit.owner_agency_id == current_user.agency_id:
+                    flash(_("Hit confirmed: say below what became of the weapon."), "success")
+                else:
+                    flash(_("Hit confirmed: the owning agency is asked to update its record."), "success")
                 return redirect(url_for("weapons.hit_detail", hit_id=hit_id))
         else:
             status = 400

@@ -25,4 +25,8 @@ def test_a_weapon_seized_in_niger_hits_the_one_mali_reported_stolen(open_browser
     row.get_by_role("link").first.click()
     expect(mali.page.get_by_role("heading", level=1)).to_contain_text(stolen)
     mali.press("Confirm: same weapon")
-    expect(mali.page.locator(".flash-success")).to_have_text(mali.t("Decision saved."))
+    expect(mali.page.locator(".flash-success")).to_have_text(mali.t("Hit confirmed: say below what became of the weapon."))
+    # Confirmed, the owner updates its wanted record from the hit's page.
+    mali.page.get_by_label(mali.t("The weapon is now")).select_option("seized")
+    mali.press("Update the record")
+    expect(mali.page.locator(".flash-success")).to_contain_text(stolen)
