@@ -51,12 +51,14 @@ _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 
 
 def parse_decimal(value, field: str | None = None) -> float | None:
-    """A number typed with a decimal point or a French decimal comma ("12,6392")."""
+    """A number typed with a decimal point or a French decimal comma ("12,6392"), in Latin
+    or Arabic-Indic digits with the Arabic decimal separator ("١٢٫٦٣٩٢")."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip().replace("\u2212", "-")  # the minus sign a keyboard may give
+    text = text.replace("\u066b", ".")  # ٫, the Arabic decimal separator
     if _DECIMAL_COMMA.match(text):
         text = text.replace(",", ".")
     try:

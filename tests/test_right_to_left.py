@@ -144,3 +144,18 @@ def test_numbers_sizes_and_dates_read_as_arabic_readers_of_the_sahel_write_them(
             "{{ 12345|number }} · {{ 38195|filesize }} · {{ moment|datetimeformat }} · {{ day|dateformat }}",
             moment=datetime(2026, 3, 15, 22, 10, tzinfo=UTC), day=datetime(2026, 3, 15).date())
     assert text == "12,345 · 37.3 كيلوبايت · 15/03/2026 22:10 · 15/03/2026"
+
+
+def test_digits_typed_on_an_arabic_keyboard_are_read_as_the_same_digits(app, world, client, login_as):
+    from registry.weapons.serials import serial_key
+    from tests.weapons.helpers import latest_weapon, record_through_form
+
+    officer = login_as(_arabic_reader(world))
+    response = record_through_form(officer, raw_serial="AK ٧٧٨٨٩٩", latitude="١٢٫٦٣٩٢", longitude="-٨٫٠٠٢٩",
+                                   event_date="١٥/٠٣/٢٠٢٤")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    weapon = latest_weapon()
+    assert weapon.raw_serial == "AK ٧٧٨٨٩٩"  # kept as typed
+    assert weapon.serial_key == serial_key("AK-778899") == "AK778899"
+    assert (weapon.latitude, weapon.longitude) == (12.6392, -8.0029)
+    assert weapon.event_date.isoformat() == "2024-03-15"
