@@ -29,6 +29,7 @@ from registry.auth.roles import Permission
 from registry.auth.scoping import visible
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.reference.models import WeaponType
 from registry.weapons import hits as hits_service
 from registry.weapons import search, serial_search, service, sharing
 from registry.weapons.models import Hit, HitStatus, HitWay, Weapon
@@ -38,6 +39,7 @@ from registry.weapons.schemas import (
     HitListQuery,
     HitPageSchema,
     HitSchema,
+    RecordAfterHitSchema,
     ShareSchema,
     WeaponCreateSchema,
     WeaponPageSchema,
@@ -65,7 +67,20 @@ def weapon_json(weapon) -> dict:
         data["event_month"] = month.strftime("%Y-%m")
     data["id"] = weapon.id
     data["sees_everything"] = sharing.sees_everything(current_user, weapon)
+    data["identified"] = _identified(sharing.for_reader(current_user, weapon))
     return data
+
+
+def _identified(shown) -> dict:
+    """The reference table's make, model, calibre and type of a record (part of what
+    sharing shows), by code and name."""
+
+    def entry(item):
+        return {"code": item.code, "name": item.name} if item is not None else None
+
+    weapon_type = db.session.get(WeaponType, shown.type_id) if shown.type_id is not None else None
+    return {"make": entry(shown.make), "model": entry(shown.model), "calibre": entry(shown.calibre),
+            "type": entry(weapon_type), "method": shown.identification_method}
 
 
 def _other_side(hit: Hit) -> dict:
@@ -197,7 +212,7 @@ def show_weapon(weapon: Weapon):
     return _record_answer(weapon)
 
 
-def _stale(weapon_id: int, version: int, fields_changed: list[str]) -> ApiError:
+def _stale(version: int, fields_changed: list[str]) -> ApiError:
     db.session.rollback()
     return ApiError(409, "stale-record", _(
         "Someone else changed this record since version %(version)s (%(fields)s): nothing was "
@@ -207,13 +222,12 @@ def _stale(weapon_id: int, version: int, fields_changed: list[str]) -> ApiError:
 
 def _change(weapon: Weapon, version: int, values: dict) -> dict:
     """Change a record through the service (the form's path) and answer it with its hits."""
-    weapon_id = weapon.id
     try:
         service.update_weapon(current_user, weapon, version, way=HitWay.API, **values)
     except service.StaleRecord as stale:
-        raise _stale(weapon_id, version, sorted({change.field for change in stale.changes})) from None
+        raise _stale(version, sorted({change.field for change in stale.changes})) from None
     except StaleDataError:
-        raise _stale(weapon_id, version, []) from None
+        raise _stale(version, []) from None
     except DomainError as error:
         raise domain_problem(error) from None
     return _record_answer(weapon)
@@ -261,11 +275,13 @@ def _hit_statement():
 def list_hits(args: dict):
     """The hits of the caller's agency, either side, newest first, page by page."""
     statement = _hit_statement()
-    status = args.get("status")
+    status, side = args.get("status"), args.get("side")
     if status:
         statement = statement.where(Hit.status == HitStatus(status))
-    found, next_cursor = page_of(f"hits:{status or ''}", statement, Hit.id, args)
-    record("weapon.hit_list", "hit", None, {"status": status, "count": len(found)})
+    if side:
+        statement = statement.where(hits_service.hit_side_condition(current_user, side))
+    found, next_cursor = page_of(f"hits:{status or ''}:{side or ''}", statement, Hit.id, args)
+    record("weapon.hit_list", "hit", None, {"status": status, "side": side, "count": len(found)})
     return {"items": [hit_json(hit) for hit in found], "next_cursor": next_cursor}
 
 
@@ -278,9 +294,9 @@ def show_hit(hit: Hit):
     return hit_json(hit)
 
 
-def _decide(hit: Hit, confirm: bool, reason: str) -> dict:
+def _decide(hit: Hit, confirm: bool, reason: str, linked_reference: str = "") -> dict:
     try:
-        hits_service.decide_hit(current_user, hit, confirm, reason)
+        hits_service.decide_hit(current_user, hit, confirm, reason, linked_reference or None)
     except DomainError as error:
         raise domain_problem(error) from None
     return hit_json(hit)
@@ -292,8 +308,9 @@ def _decide(hit: Hit, confirm: bool, reason: str) -> dict:
 @api_blueprint.arguments(ConfirmSchema)
 @api_blueprint.response(200, HitSchema)
 def confirm_hit(data: dict, hit: Hit):
-    """Confirm a hit: it is the same weapon. The other agency is told."""
-    return _decide(hit, True, data["reason"])
+    """Confirm a hit: it is the same weapon. The owner is asked to update its record; the
+    other agency is told."""
+    return _decide(hit, True, data["reason"], data["linked_reference"])
 
 
 @api_blueprint.route("/hits/<int:hit_id>/dismiss", methods=["POST"])
@@ -305,3 +322,23 @@ def dismiss_hit(data: dict, hit: Hit):
     """Dismiss a hit, saying why: not the same weapon. The other agency is told."""
     return _decide(hit, False, data["reason"])
 
+
+@api_blueprint.route("/hits/<int:hit_id>/update-record", methods=["POST"])
+@requires(Permission.WRITE_RECORDS, NOT_RECORDER)
+@loads(Hit, "hit_id", "hit")
+@api_blueprint.arguments(RecordAfterHitSchema)
+@api_blueprint.response(200, HitSchema)
+def update_record_after_hit(data: dict, hit: Hit):
+    """The owner, after a confirmed hit, says what became of its wanted weapon (seized
+    abroad, returned): its record changes as by the form, with its history."""
+    wanted = hit.hit_weapon
+    version = data.get("version", wanted.version)
+    try:
+        hits_service.update_record_after_hit(current_user, hit, data["status"], version)
+    except service.StaleRecord as stale:
+        raise _stale(version, sorted({change.field for change in stale.changes})) from None
+    except StaleDataError:
+        raise _stale(version, []) from None
+    except DomainError as error:
+        raise domain_problem(error) from None
+    return hit_json(hit)

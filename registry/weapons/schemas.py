@@ -88,11 +88,24 @@ class WeaponSearchQuery(CursorQuery):
 
 class HitListQuery(CursorQuery):
     status = fields.String(validate=validate.OneOf(HIT_STATUSES))
+    side = fields.String(validate=validate.OneOf(["searcher", "owner"]), metadata={
+        "description": "searcher: hits the caller's agency's searches and records made; owner: hits "
+                       "on its wanted records. Either when left out"})
 
 
 class ConfirmSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000), metadata={
         "description": "Optional: what shows it is the same weapon"})
+    linked_reference = fields.String(load_default="", validate=validate.Length(max=32), metadata={
+        "description": "A search's hit, confirmed by the agency that searched: the reference of its own "
+                       "record of the weapon, which the hit then links"})
+
+
+class RecordAfterHitSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["seized", "returned"]), metadata={
+        "description": "What became of the wanted weapon: seized abroad, returned"})
+    version = fields.Integer(strict=True, metadata={
+        "description": "The `version` of the wanted record as read; left out, its current one"})
 
 
 class DismissSchema(Schema):
@@ -101,6 +114,20 @@ class DismissSchema(Schema):
 
 
 # --- What the registry answers -----------------------------------------------------------------
+
+
+class ReferenceEntrySchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Its stable code in the reference table"})
+    name = fields.String(required=True)
+
+
+class IdentifiedSchema(Schema):
+    make = fields.Nested(ReferenceEntrySchema, allow_none=True, required=True)
+    model = fields.Nested(ReferenceEntrySchema, allow_none=True, required=True)
+    calibre = fields.Nested(ReferenceEntrySchema, allow_none=True, required=True)
+    type = fields.Nested(ReferenceEntrySchema, allow_none=True, required=True)
+    method = fields.String(allow_none=True, required=True, metadata={
+        "description": "How the registry identified it (exact name, alias, fuzzy...); null when not identified"})
 
 
 def weapon_fields() -> dict:
@@ -133,6 +160,8 @@ def weapon_fields() -> dict:
         "version": fields.Integer(metadata={"description": "Send it back with a change"}),
         "sees_everything": fields.Boolean(metadata={
             "description": "The caller is of the owning state and sees every field"}),
+        "identified": fields.Nested(IdentifiedSchema, metadata={
+            "description": "The reference table's entries the raw values were identified as"}),
     }
     for name in TEXT_FIELDS:
         given.setdefault(name, text())

@@ -57,4 +57,6 @@ ROUTES = [
           expect=everyone_but(403, *WRITERS), default=404),
     Route("weapons_api.dismiss_hit", "POST", args=lambda w: {"hit_id": w.ne_hit_id},
           expect=everyone_but(403, *WRITERS), default=404),
+    Route("weapons_api.update_record_after_hit", "POST", args=lambda w: {"hit_id": w.ne_hit_id},
+          expect=everyone_but(403, *WRITERS), default=404),
 ]

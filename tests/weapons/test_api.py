@@ -337,3 +337,48 @@ def test_the_lists_of_records_and_hits_make_as_many_queries_whatever_their_size(
         lists()  # what a session loads once (the countries of the agencies) is not counted
         counts.append(queries_of(lists))
     assert counts[0] == counts[1], counts
+
+
+def test_another_state_reads_the_identification_and_the_owner_updates_its_record_after_a_confirmed_hit(
+        client, world, burkina, mali):
+    from registry.reference.cli import STARTER_TABLE
+    from registry.reference.service import load_reference_file
+
+    load_reference_file(None, STARTER_TABLE, "starter.xlsx")
+    db.session.commit()
+    stolen = client.post("/api/v1/weapons", headers=burkina, json={
+        "status": "stolen", "sharing": "all", "raw_serial": "KA-5566", "raw_make": "Kalachnikov",
+        "raw_model": "AKM", "raw_calibre": "7.62x39", "raw_type": "fusil d'assaut"}).json
+    seen = client.get(f"/api/v1/weapons/{stolen['id']}", headers=mali).json
+    assert seen["sees_everything"] is False
+    assert seen["identified"]["make"]["name"] == "Kalashnikov" and seen["identified"]["model"]["name"] == "AKM"
+    assert seen["identified"]["type"] is not None and seen["identified"]["method"]
+
+    # Mali searched the serial read on a ground-off weapon it seized: it confirms the search's
+    # hit, naming its own record of it.
+    searched = client.get("/api/v1/weapons", headers=mali, query_string={"serial": "KA5566", "make": "Kalashnikov"}).json
+    [hit] = searched["hits"]
+    assert hit["other"]["reference"] == stolen["reference"] and hit["score"] == 1.0
+    officer = world["ML"].user("officer")
+    from registry.weapons.service import create_weapon
+
+    seizure = create_weapon(officer, status="seized", serial_state="obliterated", raw_make="Kalashnikov")
+    db.session.commit()
+    before = client.get("/api/v1/hits", headers=burkina, query_string={"side": "owner"}).json["items"]
+    assert hit["id"] in [item["id"] for item in before]
+    assert all(item["owner_agency"] == "BF-CNCA" for item in before)
+    early = client.post(f"/api/v1/hits/{hit['id']}/update-record", headers=burkina, json={"status": "seized"})
+    assert early.status_code == 400  # only a confirmed hit asks for it
+    confirmed = client.post(f"/api/v1/hits/{hit['id']}/confirm", headers=mali, json={
+        "reason": "Our seizure at Gao", "linked_reference": seizure.reference})
+    assert confirmed.status_code == 200, confirmed.json
+    assert confirmed.json["source"]["reference"] == seizure.reference
+    again = client.post(f"/api/v1/hits/{hit['id']}/dismiss", headers=mali, json={"reason": "Changed our mind"})
+    assert again.status_code == 400 and again.json["type"] == "urn:registry:problem:refused"
+    by_mali = client.post(f"/api/v1/hits/{hit['id']}/update-record", headers=mali, json={"status": "seized"})
+    assert by_mali.status_code == 403
+    updated = client.post(f"/api/v1/hits/{hit['id']}/update-record", headers=burkina, json={"status": "seized"})
+    assert updated.status_code == 200, updated.json
+    assert updated.json["wanted"]["status"] == "seized"
+    db.session.expire_all()
+    assert db.session.get(Weapon, stolen["id"]).status.value == "seized"
