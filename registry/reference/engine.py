@@ -37,6 +37,8 @@ MAKE_ACCEPT, MODEL_ACCEPT, MODEL_IN_MAKE_ACCEPT, CALIBRE_ACCEPT, TYPE_ACCEPT = 8
 LEAD = 6
 # A misspelt make is taken from this score when the model typed beside it is one of its models.
 CONFIRMED_MAKE_ACCEPT = 70
+# A model of the make read through one slip of the finger (letters swapped or doubled).
+SLIP_CONFIDENCE = 0.85
 SUGGEST_FROM = 55
 MIN_FUZZY_LENGTH = 4
 CACHE_SIZE = 200_000
@@ -355,6 +357,12 @@ class Identifier:
         attempts = [(make_words, model_words), (stripped_make, stripped_model)]
         attempts.append(([w for w in stripped_make if w not in normalize.FILLER_WORDS],
                          [w for w in stripped_model if w not in normalize.FILLER_WORDS]))
+        # Last, the words typed together told apart ("Benelli ArmiSuper 90").
+        joined_make, joined_model = normalize.split_joined(make_text), normalize.split_joined(model_text)
+        if (joined_make, joined_model) != (make_text, model_text):
+            split_make, split_model = tokens(joined_make), tokens(joined_model)
+            attempts.append((split_make, split_model))
+            attempts.append((self._strip_type_words(split_make)[0], self._strip_type_words(split_model)[0]))
         best, best_found = None, -1
         tried = set()
         for attempt_make, attempt_model in attempts:
@@ -488,17 +496,17 @@ class Identifier:
                 result.set("make", make.id, "split_combined", min(CONFIDENCE["split_combined"], make.confidence))
                 result.set("model", model.id, "split_combined", min(CONFIDENCE["split_combined"], model.confidence))
                 return
-            model = self._accept(self._ranked(self.model_index, model_key), model_key, MODEL_ACCEPT)
+            model = (self._accept(self._ranked(self.model_index, model_key), model_key, MODEL_ACCEPT)
+                     or self._one_slip(self.model_index, model_key))
         if model is not None:
             make_id = self.models[model.id].make_id
             if make_key:
                 # A make was typed that we could not read: the model's make, when the make
                 # cell looks like it or like the model ("Tokarv" for a TT-33), else review.
                 result.set("model", model.id, model.method, model.confidence)
-                likeness = max((fuzz.ratio(make_key, other) for other in
-                                self.make_keys.get(make_id, set()) | self.model_keys.get(model.id, set())),
-                               default=0)
-                if likeness >= 70:
+                names = self.make_keys.get(make_id, set()) | self.model_keys.get(model.id, set())
+                likeness = max((fuzz.ratio(make_key, other) for other in names), default=0)
+                if likeness >= 70 or (len(make_key) >= 3 and slips_undone(make_key) & names):
                     result.set("make", make_id, "inferred_from_model", 0.85)
                 else:
                     result.suggest("make", make_id, likeness / 100)
@@ -558,8 +566,21 @@ class Identifier:
                     return found
         if allow_fuzzy:
             return self._accept(self._ranked(self.fuzzy_models_by_make[make_id], whole), whole,
-                                MODEL_IN_MAKE_ACCEPT)
+                                MODEL_IN_MAKE_ACCEPT) or self._one_slip(index, whole)
         return None
+
+    def _one_slip(self, index: _Index, whole: str) -> Found | None:
+        """A short model of the make typed with one slip that fuzzy scores cannot tell from
+        another model ("KVP" for KPV, "Nvoa" for Nova, "CQQ" for CQ): two letters swapped
+        or one letter doubled, when undoing it names one model of the make only."""
+        if len(whole) < 3:
+            return None
+        targets: set[int] = set()
+        for variant in slips_undone(whole):
+            targets.update(index.get(variant))
+        if len(targets) != 1:
+            return None
+        return Found(next(iter(targets)), "fuzzy", SLIP_CONFIDENCE)
 
     def _rest_is_harmless(self, index: _Index, words, start, length, make_id, model_id) -> bool:
         """What is left around a model's name is the make, or words that name nothing else."""
@@ -615,6 +636,14 @@ class Identifier:
                     model = self._model_in_make(make_id, model_words)
                     if model is not None:
                         return Found(make_id, "fuzzy", max(0.9, score / 100)), model
+        # Make and model typed as one word: "HKG36K", "FÉGFP9".
+        whole = "".join(words)
+        for cut in range(2, len(whole) - 1):
+            make = self._pick(self.make_index.get(whole[:cut]), "make", country_hint)
+            if make is not None:
+                model = self._model_in_make(make.id, [whole[cut:]])
+                if model is not None:
+                    return make, model
         return None
 
     def _accept(self, ranked: list[tuple[int, float]], query: str, accept: int) -> Found | None:
@@ -795,6 +824,21 @@ class _Builder:
         result.needs_review = any(
             typed[name] and (self.ids.get(name) is None or self.confidence[name] < 0.9) for name in FIELDS)
         return result
+
+
+def slips_undone(text: str) -> set[str]:
+    """The texts `text` is one slip away from: two neighbouring letters swapped back, or a
+    doubled letter single again (never a digit: a digit moved is another model)."""
+    variants = set()
+    for position in range(len(text) - 1):
+        first, second = text[position], text[position + 1]
+        if not (first.isalpha() and second.isalpha()):
+            continue
+        if first == second:
+            variants.add(text[:position] + text[position + 1:])
+        else:
+            variants.add(text[:position] + second + first + text[position + 2:])
+    return variants
 
 
 # --- the engine of each process ------------------------------------------------------

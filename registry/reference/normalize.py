@@ -61,6 +61,23 @@ def tokens(text: str | None) -> list[str]:
     return TOKEN.findall(fold(str(text)))
 
 
+def split_joined(text: str) -> str:
+    """Words typed together told apart where a small letter meets a capital, or a run of
+    capitals a capitalised word: "Benelli ArmiSuper 90" -> "Benelli Armi Super 90",
+    "ZastavaM92" -> "Zastava M92", "FNHerstal" -> "FN Herstal"."""
+    if not text:
+        return text
+    parts = [text[0]]
+    for index in range(1, len(text)):
+        before, character = text[index - 1], text[index]
+        if character.isupper() and (before.islower() or (
+                before.isupper() and index + 1 < len(text) and text[index + 1].islower() and index >= 2
+                and text[index - 2].isupper())):
+            parts.append(" ")
+        parts.append(character)
+    return "".join(parts)
+
+
 def key(text: str | None) -> str:
     """The comparison key of a name: "AK-47" -> "ak47"."""
     if not text:

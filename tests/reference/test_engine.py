@@ -36,6 +36,24 @@ def test_make_and_model_typed_together_in_one_cell(starter):
     assert (in_model_cell.make, in_model_cell.model) == ("Norinco", "Type 56-1")
 
 
+def test_make_and_model_run_together_without_a_space(starter):
+    # A small letter before a capital, or nothing at all between a make's short name and the model.
+    for make_cell in ("KalashnikovAKM", "Heckler und KochMP5", "HKG36", "BerettaPX4 Storm"):
+        result = identify(make_cell, "")
+        assert (result.make, result.model) in {("Kalashnikov", "AKM"), ("Heckler & Koch", "MP5"),
+                                               ("Heckler & Koch", "G36"), ("Beretta", "PX4 Storm")}, make_cell
+    assert (identify("HKG36", "").make, identify("HKG36", "").model) == ("Heckler & Koch", "G36")
+
+
+def test_a_short_model_typed_with_letters_swapped_or_doubled(starter):
+    # Fuzzy scores cannot tell "PKP" from PP or PPK: undoing one slip names one model of the make.
+    assert identify("Walther", "PKP").model == "PP"  # PPK is one of its names
+    assert identify("Walther", "PPPK").model == "PP"
+    assert identify("Heckler & Koch", "UPS").model == "USP"
+    # A digit moved is another model, never a slip.
+    assert identify("Beretta", "29").model is None
+
+
 def test_make_and_model_swapped(starter):
     result = identify("AK47", "Kalashnikov")
     assert (result.make, result.model, result.method) == ("Kalashnikov", "AK-47", "swapped")
