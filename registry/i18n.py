@@ -29,6 +29,15 @@ CATALOGUES: dict[str, list[str]] = {
 }
 
 
+def reads_right_to_left() -> bool:
+    """Whether the reader's language is written right to left (Arabic): pages get
+    dir="rtl", spreadsheets their sheets from the right."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale is not None and locale.character_order == "right-to-left"
+
+
 def register_catalogue(folder: str, sources: list[str]) -> None:
     CATALOGUES[folder] = sources
 

@@ -235,10 +235,12 @@ def init_app(app: Flask) -> None:
     def navigation_context():
         from flask_babel import get_locale
 
+        from registry.i18n import reads_right_to_left
+
         locale = get_locale()
         # Arabic reads right to left: `dir` on <html> mirrors the page (the stylesheet
         # speaks of start and end, never of left and right).
-        right_to_left = locale is not None and locale.character_order == "right-to-left"
+        right_to_left = reads_right_to_left()
         return {"languages": app.config["LANGUAGES"], "main_navigation": main_navigation,
                 "get_locale": get_locale,
                 "page_language": locale.language if locale is not None else "fr",

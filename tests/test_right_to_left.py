@@ -159,3 +159,16 @@ def test_digits_typed_on_an_arabic_keyboard_are_read_as_the_same_digits(app, wor
     assert weapon.serial_key == serial_key("AK-778899") == "AK778899"
     assert (weapon.latitude, weapon.longitude) == (12.6392, -8.0029)
     assert weapon.event_date.isoformat() == "2024-03-15"
+
+
+def test_spreadsheets_for_an_arabic_reader_run_from_the_right(app, world, client, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    login_as(_arabic_reader(world))
+    export = load_workbook(io.BytesIO(client.get("/weapons/export.xlsx").data))
+    assert export.active.sheet_view.rightToLeft and export.active.title == "الأسلحة"
+    assert export.active["A1"].value == "المرجع"
+    statistics = load_workbook(io.BytesIO(client.get("/reports/export/status.xlsx").data))
+    assert statistics.active.sheet_view.rightToLeft

@@ -15,6 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 
 from registry.extensions import db
+from registry.i18n import reads_right_to_left
 from registry.imports.headers import FIELDS
 from registry.imports.models import Import, ImportRow
 from registry.imports.rows import message_text
@@ -43,6 +44,7 @@ def result_workbook(import_: Import) -> bytes:
     calibre, type, confidence, messages, the record created and the hits it made."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Result"))
+    sheet.sheet_view.rightToLeft = reads_right_to_left()
     titles = list(import_.titles or [])
     added = [_("Import status"), _("Identified make"), _("Identified model"), _("Identified calibre"),
              _("Identified type"), _("Confidence"), _("Messages"), _("Record created"), _("Hits")]
@@ -141,7 +143,7 @@ def template_workbook(language: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title, lists_title = TEMPLATE_SHEETS[language]
-    sheet.sheet_view.rightToLeft = language == "ar"
+    sheet.sheet_view.rightToLeft = language == "ar"  # the template's language, not the reader's
     columns = TEMPLATE_COLUMNS[language]
     sheet.append(columns)
     for cell in sheet[1]:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pygal.style import Style
 
+from registry.i18n import reads_right_to_left
 from registry.weapons.models import WeaponStatus
 
 # name -> (title, the report's key, what its first column names)
@@ -134,6 +135,7 @@ def to_xlsx(sheets: list[tuple[str, list, list]], heading: str = "") -> bytes:
     book.remove(book.active)
     for title, headers, rows in sheets:
         sheet = book.create_sheet(_sheet_title(title))
+        sheet.sheet_view.rightToLeft = reads_right_to_left()
         if heading:
             sheet.append([heading])
             sheet["A1"].font = Font(bold=True)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from registry.auth.models import User
 from registry.extensions import db
+from registry.i18n import reads_right_to_left
 from registry.reference.models import WeaponType
 from registry.weapons import sharing
 from registry.weapons.models import Weapon
@@ -92,6 +93,7 @@ def weapons_workbook(user: User, weapons: list[Weapon]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Weapons")
+    sheet.sheet_view.rightToLeft = reads_right_to_left()
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

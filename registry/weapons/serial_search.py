@@ -27,6 +27,7 @@ from registry.audit.service import record
 from registry.auth.models import User
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.i18n import reads_right_to_left
 from registry.weapons import sharing
 from registry.weapons.export import safe_cell
 from registry.weapons.hits import record_search_hits
@@ -195,6 +196,7 @@ def list_workbook(result: ListResult) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Serials")
+    sheet.sheet_view.rightToLeft = reads_right_to_left()
     header = [_("Serial as pasted"), _("Compared as"), _("Reference"), _("Status"), _("Make"), _("Model"),
               _("Calibre"), _("Serial number"), _("Country"), _("Agency")]
     sheet.append(header)
