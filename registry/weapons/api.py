@@ -7,6 +7,7 @@ changes and the hits' decisions are the services the pages call (registry.weapon
 serial_search, service, hits), so that hits are made and met, and audited, the same way.
 """
 
+from flask import abort, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,14 +32,19 @@ from registry.errors import DomainError
 from registry.extensions import db
 from registry.reference.models import WeaponType
 from registry.weapons import hits as hits_service
+from registry.weapons import photos as photos_service
 from registry.weapons import search, serial_search, service, sharing
-from registry.weapons.models import Hit, HitStatus, HitWay, Weapon
+from registry.weapons.models import Hit, HitStatus, HitWay, Weapon, WeaponPhoto
 from registry.weapons.schemas import (
     ConfirmSchema,
     DismissSchema,
     HitListQuery,
     HitPageSchema,
     HitSchema,
+    PhotoOptionsSchema,
+    PhotoSchema,
+    PhotoShareSchema,
+    PhotoUploadSchema,
     RecordAfterHitSchema,
     ShareSchema,
     WeaponCreateSchema,
@@ -114,10 +120,21 @@ def hit_json(hit: Hit) -> dict:
     }
 
 
+def photo_json(photo: WeaponPhoto) -> dict:
+    return {"id": photo.id, "weapon_id": photo.weapon_id, "caption": photo.caption,
+            "content_type": photo.content_type, "width": photo.width, "height": photo.height,
+            "shareable": photo.shareable,
+            "url": url_for("weapons_api.photo", photo_id=photo.id),
+            "thumbnail_url": url_for("weapons_api.photo_thumbnail", photo_id=photo.id)}
+
+
 def _record_answer(weapon: Weapon) -> dict:
-    """A record and every hit it is a side of that the caller may see."""
+    """A record, every hit it is a side of and every photo of it that the caller may see."""
+    photos = db.session.scalars(visible(current_user, WeaponPhoto).where(WeaponPhoto.weapon_id == weapon.id)
+                                .order_by(WeaponPhoto.id))
     return weapon_json(weapon) | {
-        "hits": [hit_summary_json(hit) for hit in hits_service.hits_of_records(current_user, [weapon.id])]}
+        "hits": [hit_summary_json(hit) for hit in hits_service.hits_of_records(current_user, [weapon.id])],
+        "photos": [photo_json(photo) for photo in photos]}
 
 
 # --- Weapons ----------------------------------------------------------------------------------
@@ -258,6 +275,72 @@ def update_weapon(data: dict, weapon: Weapon):
 def share_weapon(data: dict, weapon: Weapon):
     """Change with whom a record of the caller's agency is shared: national, partners, all."""
     return _change(weapon, data.get("version", weapon.version), {"sharing": data["sharing"]})
+
+
+# --- Photos -------------------------------------------------------------------------------------
+
+IMAGE_RESPONSE = {"200": {"description": "The image", "content": {
+    media_type: {"schema": {"type": "string", "format": "binary"}}
+    for media_type in ("image/jpeg", "image/png", "image/webp")}}}
+
+
+@api_blueprint.route("/weapons/<int:weapon_id>/photos", methods=["POST"])
+@requires(Permission.WRITE_RECORDS, NOT_RECORDER)
+@loads(Weapon, "weapon_id", "weapon")
+@api_blueprint.arguments(PhotoUploadSchema, location="files")
+@api_blueprint.arguments(PhotoOptionsSchema, location="form")
+@api_blueprint.response(201, PhotoSchema)
+def add_photo(files: dict, options: dict, weapon: Weapon):
+    """Add a photo to a record of the caller's agency (multipart: `photo`, `caption`, `shareable`)."""
+    upload = files["photo"]
+    data = upload.read(photos_service.MAX_PHOTO_BYTES + 1)
+    try:
+        photo = photos_service.add_photo(current_user, weapon, data, upload.filename or "", options["caption"],
+                                         options["shareable"])
+    except DomainError as error:
+        raise domain_problem(error) from None
+    return photo_json(photo)
+
+
+@api_blueprint.route("/weapons/photos/<int:photo_id>/share", methods=["POST"])
+@requires(Permission.WRITE_RECORDS, NOT_RECORDER)
+@loads(WeaponPhoto, "photo_id", "photo")
+@api_blueprint.arguments(PhotoShareSchema)
+@api_blueprint.response(200, PhotoSchema)
+def share_photo(data: dict, photo: WeaponPhoto):
+    """Show a photo to the states its record is shared with, or keep it in the owning state."""
+    try:
+        photos_service.set_shareable(current_user, photo, data["shareable"])
+    except DomainError as error:
+        raise domain_problem(error) from None
+    return photo_json(photo)
+
+
+def _send_photo(photo: WeaponPhoto, thumbnail: bool):
+    path = photos_service.photo_path(photo, thumbnail=thumbnail)
+    if not path.is_file():
+        abort(404)
+    # A photo is a read of the record like its page: each download is in the audit log.
+    record("weapon.photo_thumbnail" if thumbnail else "weapon.photo_download", "weapon", photo.weapon_id,
+           {"photo": photo.id})
+    return send_file(path, mimetype="image/jpeg" if thumbnail else photo.content_type, max_age=0)
+
+
+@api_blueprint.route("/weapons/photos/<int:photo_id>", methods=["GET"])
+@loads(WeaponPhoto, "photo_id", "photo")
+@api_blueprint.doc(responses=IMAGE_RESPONSE)
+def photo(photo: WeaponPhoto):
+    """A photo of a record, as uploaded (another state: the photos marked shareable only)."""
+    return _send_photo(photo, thumbnail=False)
+
+
+@api_blueprint.route("/weapons/photos/<int:photo_id>/thumbnail", methods=["GET"])
+@loads(WeaponPhoto, "photo_id", "photo")
+@api_blueprint.doc(responses={"200": {"description": "A JPEG of at most 320 pixels", "content": {
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
+def photo_thumbnail(photo: WeaponPhoto):
+    """The thumbnail of a photo."""
+    return _send_photo(photo, thumbnail=True)
 
 
 # --- Hits ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ the owning agency's tracing contact for another state. The schema names every fi
 reader may get; the ones withheld are absent from the answer, not null.
 """
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from registry.api.framework import CursorQuery
@@ -84,6 +85,33 @@ class WeaponSearchQuery(CursorQuery):
     sort = fields.String(load_default="created", validate=validate.OneOf(["created", "reference"]), metadata={
         "description": "Without a serial: by date recorded or by reference"})
     direction = fields.String(load_default="desc", validate=validate.OneOf(["desc", "asc"]))
+
+
+class PhotoUploadSchema(Schema):
+    photo = Upload(required=True, metadata={"description": "JPEG, PNG or WebP, at most 5 MB; 6 per record"})
+
+
+class PhotoOptionsSchema(Schema):
+    caption = fields.String(load_default="", validate=validate.Length(max=200))
+    shareable = fields.Boolean(load_default=False, metadata={
+        "description": "Shown to the states the record is shared with"})
+
+
+class PhotoShareSchema(Schema):
+    shareable = fields.Boolean(required=True, metadata={
+        "description": "true: the states the record is shared with see it; false: the owning state only"})
+
+
+class PhotoSchema(Schema):
+    id = fields.Integer(required=True)
+    weapon_id = fields.Integer(required=True)
+    caption = fields.String(allow_none=True, required=True)
+    content_type = fields.String(required=True)
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+    shareable = fields.Boolean(required=True, metadata={"description": "Seen by the states the record is shared with"})
+    url = fields.String(required=True, metadata={"description": "The image (GET, with the same token)"})
+    thumbnail_url = fields.String(required=True, metadata={"description": "A JPEG of at most 320 pixels"})
 
 
 class HitListQuery(CursorQuery):
@@ -202,6 +230,8 @@ WeaponSchema = Schema.from_dict(weapon_fields(), name="Weapon")
 WeaponWithHitsSchema = Schema.from_dict(weapon_fields() | {
     "hits": fields.List(fields.Nested(HitSummarySchema), required=True, metadata={
         "description": "The hits this record is a side of, met again at this save if any"}),
+    "photos": fields.List(fields.Nested(PhotoSchema), required=True, metadata={
+        "description": "Its photos the caller may see: another state sees those marked shareable"}),
 }, name="WeaponWithHits")
 WeaponItemSchema = Schema.from_dict(weapon_fields() | {
     "score": fields.Float(allow_none=True, required=True, metadata={

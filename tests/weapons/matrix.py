@@ -59,4 +59,9 @@ ROUTES = [
           expect=everyone_but(403, *WRITERS), default=404),
     Route("weapons_api.update_record_after_hit", "POST", args=lambda w: {"hit_id": w.ne_hit_id},
           expect=everyone_but(403, *WRITERS), default=404),
+    Route("weapons_api.add_photo", "POST", args=niger_weapon, expect=everyone_but(403, *WRITERS), default=404),
+    Route("weapons_api.share_photo", "POST", args=lambda w: {"photo_id": w.ne_photo_id},
+          expect=everyone_but(403, *WRITERS), default=404),
+    Route("weapons_api.photo", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
+    Route("weapons_api.photo_thumbnail", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
 ]

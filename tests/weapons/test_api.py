@@ -382,3 +382,54 @@ def test_another_state_reads_the_identification_and_the_owner_updates_its_record
     assert updated.json["wanted"]["status"] == "seized"
     db.session.expire_all()
     assert db.session.get(Weapon, stolen["id"]).status.value == "seized"
+
+
+def image(colour: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(output, "PNG")
+    return output.getvalue()
+
+
+def test_another_state_sees_and_downloads_only_the_photos_the_owner_marked_shareable(client, world, mali,
+                                                                                    burkina):
+    import io
+
+    record = client.post("/api/v1/weapons", headers=mali, json={
+        "status": "stolen", "sharing": "all", "raw_serial": "PH-4410", "raw_make": "Beretta"}).json
+    uploads = {}
+    for name, shareable in (("shared", "true"), ("kept", "false")):
+        response = client.post(f"/api/v1/weapons/{record['id']}/photos", headers=mali,
+                               content_type="multipart/form-data", data={
+                                   "photo": (io.BytesIO(image("red")), f"{name}.png"),
+                                   "caption": f"Side view {name}", "shareable": shareable})
+        assert response.status_code == 201, response.json
+        uploads[name] = response.json
+    assert uploads["shared"]["shareable"] is True and uploads["kept"]["shareable"] is False
+    not_a_photo = client.post(f"/api/v1/weapons/{record['id']}/photos", headers=mali,
+                              content_type="multipart/form-data",
+                              data={"photo": (io.BytesIO(b"%PDF-1.4"), "scan.pdf")})
+    assert not_a_photo.status_code == 400 and not_a_photo.json["field"] == "photo"
+
+    owner = client.get(f"/api/v1/weapons/{record['id']}", headers=mali).json
+    assert {photo["id"] for photo in owner["photos"]} == {uploads["shared"]["id"], uploads["kept"]["id"]}
+    other = client.get(f"/api/v1/weapons/{record['id']}", headers=burkina).json
+    assert [photo["id"] for photo in other["photos"]] == [uploads["shared"]["id"]]
+    downloaded = client.get(uploads["shared"]["url"], headers=burkina)
+    assert downloaded.status_code == 200 and downloaded.mimetype == "image/png"
+    assert downloaded.data == image("red")
+    assert client.get(uploads["shared"]["thumbnail_url"], headers=burkina).mimetype == "image/jpeg"
+    hidden = client.get(uploads["kept"]["url"], headers=burkina)
+    assert hidden.status_code == 404 and hidden.mimetype == PROBLEM
+    refused = client.post(f"/api/v1/weapons/photos/{uploads['kept']['id']}/share", headers=burkina,
+                          json={"shareable": True})
+    assert refused.status_code == 404
+    shared = client.post(f"/api/v1/weapons/photos/{uploads['kept']['id']}/share", headers=mali,
+                         json={"shareable": True})
+    assert shared.status_code == 200 and shared.json["shareable"] is True
+    assert client.get(uploads["kept"]["url"], headers=burkina).status_code == 200
+    downloads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "weapon.photo_download")).all()
+    assert len(downloads) == 2 and all(event.details["via"] == "api" for event in downloads)
