@@ -7,10 +7,10 @@ A fixed number of queries whatever the size of the registry.
 
 from datetime import date
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, select
 
 from registry.auth.roles import Permission
-from registry.auth.scoping import visible
+from registry.auth.scoping import STATISTICS, scoped, visible
 from registry.extensions import db, utcnow
 from registry.weapons.models import Hit, HitStatus, Weapon, WeaponStatus
 
@@ -22,17 +22,28 @@ def _month_start(today: date) -> date:
     return today.replace(day=1)
 
 
-def _records_by_status(user, since: date, until: date) -> dict:
-    """The state's records whose event falls between the two days, by status: the weapon
-    list filtered by country, status and event dates shows the same records."""
+def _records_by_status(user, today: date) -> dict:
+    """The state's records whose event falls in this month and in this year, by status,
+    in one scan of the index of state, event date and status: the weapon list filtered by
+    country, status and event dates shows the same records (the state's own, not deleted)."""
+    year_start, month_start = today.replace(month=1, day=1), _month_start(today)
+    in_month = (Weapon.event_date >= month_start).label("in_month")
     rows = db.session.execute(
-        visible(user, Weapon).where(Weapon.country_code == user.country_code,
-                                    Weapon.event_date >= since, Weapon.event_date <= until)
-        .with_only_columns(Weapon.status, func.count(Weapon.id)).group_by(Weapon.status).order_by(None))
-    counts = {getattr(status, "value", status): count for status, count in rows}
-    return {"date_from": since.isoformat(), "date_to": until.isoformat(),
-            "total": sum(counts.values()),
-            "by_status": [{"status": status.value, "count": counts.get(status.value, 0)} for status in WeaponStatus]}
+        scoped(user, select(Weapon), Weapon, STATISTICS)
+        .where(Weapon.country_code == user.country_code, Weapon.event_date >= year_start,
+               Weapon.event_date <= today)
+        .with_only_columns(Weapon.status, in_month, func.count(Weapon.id))
+        .group_by(Weapon.status, in_month).order_by(None))
+    counts = {"month": {}, "year": {}}
+    for status, is_in_month, count in rows:
+        key = getattr(status, "value", status)
+        for period in ("month", "year") if is_in_month else ("year",):
+            counts[period][key] = counts[period].get(key, 0) + count
+    return {period: {"date_from": since.isoformat(), "date_to": today.isoformat(),
+                     "total": sum(counts[period].values()),
+                     "by_status": [{"status": status.value, "count": counts[period].get(status.value, 0)}
+                                   for status in WeaponStatus]}
+            for period, since in (("month", month_start), ("year", year_start))}
 
 
 def _hits(user) -> dict:
@@ -104,10 +115,7 @@ def dashboard(user, today: date | None = None) -> dict:
                            Weapon.event_date, Weapon.created_at)
         .order_by(Weapon.created_at.desc(), Weapon.id.desc()).limit(LATEST)).all()
     return {
-        "records": {
-            "month": _records_by_status(user, _month_start(today), today),
-            "year": _records_by_status(user, today.replace(month=1, day=1), today),
-        },
+        "records": _records_by_status(user, today),
         "hits": _hits(user),
         "traces": _traces(user),
         "imports": _imports(user),

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, cast, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from registry.audit.service import record
 from registry.auth.models import Agency, Country
@@ -28,7 +28,7 @@ from registry.reference.models import Calibre, Make, Model, WeaponType
 from registry.reports.regions import match_region, subdivision
 from registry.tracing.models import TraceRequest, TraceWeapon
 from registry.tracing.workflow import Outcome
-from registry.weapons.models import Hit, Weapon, WeaponStatus
+from registry.weapons.models import Hit, Weapon, WeaponStatus, event_day
 
 # The arms SDG indicator 16.4.2 and UNODC's questionnaire count.
 RECOVERED_STATUSES = (WeaponStatus.SEIZED, WeaponStatus.FOUND, WeaponStatus.SURRENDERED)
@@ -148,10 +148,9 @@ def resolve_state(user, state: str) -> str:
 
 
 def _day():
-    """A record's day: its event date, or the day it was recorded."""
-    if db.engine.dialect.name == "sqlite":  # CAST(... AS DATE) would make a number of the text
-        return func.coalesce(Weapon.event_date, func.date(Weapon.created_at))
-    return func.coalesce(Weapon.event_date, cast(Weapon.created_at, Date))
+    """A record's day: its event date, or the day it was recorded (the expression of the
+    statistics index, written the same way so that the queries read the index)."""
+    return event_day()
 
 
 def _month(expression):
@@ -253,10 +252,19 @@ def _narrow_to_region(scope: _Scope, region: str) -> _Scope:
 # --- The figures ------------------------------------------------------------------------
 
 
-def _grouped(statement, column) -> list[tuple]:
-    rows = db.session.execute(
-        statement.with_only_columns(column, func.count(Weapon.id)).group_by(column).order_by(None))
-    return [(key, count) for key, count in rows]
+def _grouped_by(statement, *columns) -> list[tuple[tuple, int]]:
+    """((value of each column), count) of the records of `statement`, in one scan."""
+    rows = db.session.execute(statement.with_only_columns(*columns, func.count(Weapon.id))
+                              .group_by(*columns).order_by(None))
+    return [(tuple(row[:-1]), row[-1]) for row in rows]
+
+
+def _rolled_up(grouped: list[tuple[tuple, int]], position: int) -> list[tuple]:
+    """(value, count) by the value at `position` of grouped counts."""
+    counts: dict = {}
+    for key, count in grouped:
+        counts[key[position]] = counts.get(key[position], 0) + count
+    return list(counts.items())
 
 
 def _named_rows(counts: list[tuple], names: dict) -> list[dict]:
@@ -347,54 +355,94 @@ def _traced_weapons(answered: bool = False):
     return statement
 
 
-def sdg_16_4_2(statement) -> dict:
-    """SDG indicator 16.4.2 over the records of `statement`: numerator, denominator, value."""
-    recovered = statement.where(Weapon.status.in_(list(RECOVERED_STATUSES)))
-    denominator = sum(count for year, count in _grouped(recovered, Weapon.marking_year)
-                      if not _is_antique(year))
-    numerator = sum(count for year, count in _grouped(
-        recovered.where(Weapon.id.in_(_established_weapons())), Weapon.marking_year)
-        if not _is_antique(year))
+def _share(condition):
+    from sqlalchemy import case
+
+    return func.sum(case((condition, 1), else_=0))
+
+
+# What a record is, in the scan of `_what`: its state, status, identification, marking year
+# and whether its illicit origin was established.
+WHAT = ("country", "status", "type", "calibre", "make", "model", "country_of_manufacture", "marking_year",
+        "established")
+
+
+def _what(statement) -> list[tuple[tuple, int]]:
+    """The records of `statement` counted by everything they are (WHAT), in one scan of the
+    statistics index: the combinations a registry holds are few, as a model names its make,
+    type and calibre, so the page's tables are rolled up from these counts."""
+    return _grouped_by(statement, Weapon.country_code, Weapon.status, Weapon.type_id, Weapon.calibre_id,
+                       Weapon.make_id, Weapon.model_id, Weapon.manufacture_country_code, Weapon.marking_year,
+                       Weapon.id.in_(_established_weapons()).label("established"))
+
+
+# Where and when, in the scan of `_where_when`: state, typed region, month; then the counts
+# of the coverage (records, serial checked, with a hit, traced, answered, could be traced
+# and were not).
+WHERE_WHEN = ("country", "region", "month")
+COVERAGE = ("records", "searched", "hit", "traced", "answered", "untraced")
+
+
+def _where_when(statement) -> list[tuple]:
+    """(state, region as typed, month, *COVERAGE counts) of the records of `statement`, in
+    one scan of the statistics index."""
+    month = _month(_day()).label("month")
+    hits = select(Hit.source_weapon_id).where(Hit.source_weapon_id.is_not(None)).union(
+        select(Hit.hit_weapon_id))
+    traced = Weapon.id.in_(_traced_weapons())
+    could_be_traced = and_(Weapon.status.in_(list(RECOVERED_STATUSES)), Weapon.serial_key.is_not(None),
+                           or_(Weapon.make_id.is_not(None), Weapon.manufacture_country_code.is_not(None)))
+    rows = db.session.execute(statement.with_only_columns(
+        Weapon.country_code, Weapon.event_region, month, func.count(Weapon.id),
+        _share(Weapon.serial_key.is_not(None)), _share(Weapon.id.in_(hits)), _share(traced),
+        _share(Weapon.id.in_(_traced_weapons(answered=True))), _share(and_(could_be_traced, ~traced)),
+    ).group_by(Weapon.country_code, Weapon.event_region, month).order_by(None))
+    return [tuple(row[:3]) + tuple(value or 0 for value in row[3:]) for row in rows]
+
+
+def _untraced(statement):
+    """The recovered records of `statement` that could be traced (readable serial, make or
+    country of manufacture known) and were not."""
+    return statement.where(
+        Weapon.status.in_(list(RECOVERED_STATUSES)), Weapon.serial_key.is_not(None),
+        or_(Weapon.make_id.is_not(None), Weapon.manufacture_country_code.is_not(None)),
+        Weapon.id.not_in(_traced_weapons()))
+
+
+def sdg_16_4_2(what: list[tuple[tuple, int]]) -> dict:
+    """SDG indicator 16.4.2 over the counts of `_what`: numerator, denominator, value."""
+    status, year, established = WHAT.index("status"), WHAT.index("marking_year"), WHAT.index("established")
+    counted = [(key, count) for key, count in what
+               if WeaponStatus(key[status]) in RECOVERED_STATUSES and not _is_antique(key[year])]
+    denominator = sum(count for _key, count in counted)
+    numerator = sum(count for key, count in counted if key[established])
     return {"numerator": numerator, "denominator": denominator,
             "value": round(numerator / denominator, 4) if denominator else None,
             "definitions": {key: str(text) for key, text in SDG_DEFINITIONS.items()}}
 
 
-def coverage(statement, filters: Filters, list_untraced: bool) -> dict:
+def coverage(statement, filters: Filters, list_untraced: bool, where_when: list[tuple]) -> dict:
     """Per month: records, records with a readable serial (each is checked against other
     states' shared records when recorded), with a hit, in a trace request sent, answered;
-    and the recovered records that could be traced and were not."""
-    from sqlalchemy import case
-
-    def share(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    month = _month(_day())
-    hits = select(Hit.source_weapon_id).where(Hit.source_weapon_id.is_not(None)).union(
-        select(Hit.hit_weapon_id))
-    rows = db.session.execute(statement.with_only_columns(
-        month, func.count(Weapon.id), share(Weapon.serial_key.is_not(None)), share(Weapon.id.in_(hits)),
-        share(Weapon.id.in_(_traced_weapons())), share(Weapon.id.in_(_traced_weapons(answered=True))),
-    ).group_by(month).order_by(month)).all()
-    by_month = {key: {"month": key, "records": total, "searched": searched or 0, "hit": hit or 0,
-                      "traced": traced or 0, "answered": answered or 0}
-                for key, total, searched, hit, traced, answered in rows}
+    and the recovered records that could be traced and were not (from the counts of
+    `_where_when`; their references read from `statement` when `list_untraced`)."""
+    by_month: dict[str, dict] = {}
+    for row in where_when:
+        entry = by_month.setdefault(row[2], {"month": row[2]} | {name: 0 for name in COVERAGE})
+        for name, value in zip(COVERAGE, row[3:], strict=True):
+            entry[name] += value
     months = []
     for item in _months(filters, {key: value["records"] for key, value in by_month.items()}):
-        entry = by_month.get(item["key"]) or {"month": item["key"], "records": 0, "searched": 0, "hit": 0,
-                                              "traced": 0, "answered": 0}
+        entry = by_month.get(item["key"]) or {"month": item["key"]} | {name: 0 for name in COVERAGE}
+        entry = {name: value for name, value in entry.items() if name != "untraced"}
         for name in ("searched", "hit", "traced", "answered"):
             entry[f"{name}_share"] = round(entry[name] / entry["records"], 4) if entry["records"] else None
         months.append(entry)
-    untraced = statement.where(
-        Weapon.status.in_(list(RECOVERED_STATUSES)), Weapon.serial_key.is_not(None),
-        or_(Weapon.make_id.is_not(None), Weapon.manufacture_country_code.is_not(None)),
-        Weapon.id.not_in(_traced_weapons()))
-    count = db.session.scalar(untraced.with_only_columns(func.count(Weapon.id)).order_by(None)) or 0
+    count = sum(entry["untraced"] for entry in by_month.values())
     listed = []
     if list_untraced and count:
         listed = [{"id": weapon_id, "reference": reference} for weapon_id, reference in db.session.execute(
-            untraced.with_only_columns(Weapon.id, Weapon.reference).order_by(Weapon.id.desc())
+            _untraced(statement).with_only_columns(Weapon.id, Weapon.reference).order_by(Weapon.id.desc())
             .limit(UNTRACED_LISTED))]
     totals = {name: sum(entry[name] for entry in months) for name in
               ("records", "searched", "hit", "traced", "answered")}
@@ -492,14 +540,15 @@ def shared_figures(user, filters: Filters) -> dict:
             "by_state": sorted(states.values(), key=lambda entry: -entry["total"])}
 
 
-def side_by_side(statement) -> list[dict]:
-    """Every state's records by status, for who may see them all."""
-    rows = db.session.execute(statement.with_only_columns(
-        Weapon.country_code, Weapon.status, func.count(Weapon.id))
-        .group_by(Weapon.country_code, Weapon.status).order_by(None)).all()
-    names = _names(Country, {row[0] for row in rows}, Country.name_en, Country.name_fr)
+def side_by_side(what: list[tuple[tuple, int]]) -> list[dict]:
+    """Every state's records by status (from the counts of `_what`), for who may see them all."""
+    rows: dict[tuple, int] = {}
+    for key, count in what:
+        pair = (key[WHAT.index("country")], key[WHAT.index("status")])
+        rows[pair] = rows.get(pair, 0) + count
+    names = _names(Country, {code for code, _status in rows}, Country.name_en, Country.name_fr)
     states: dict[str, dict] = {}
-    for code, status, count in rows:
+    for (code, status), count in rows.items():
         english, french = names.get(code, (code, code))
         entry = states.setdefault(code, {"key": code, "name": english, "name_fr": french, "total": 0,
                                          "by_status": {}})
@@ -522,38 +571,37 @@ def statistics(user, filters: Filters, *, audit: bool = True) -> dict:
     statement = scope.statement
     report: dict = {"state": state, "filters": filters.terms(), "region_code": scope.region_code,
                     "notice": scope.notice}
-    report["total"] = db.session.scalar(statement.with_only_columns(func.count(Weapon.id)).order_by(None)) or 0
-    report["by_status"] = _status_rows(_grouped(statement, Weapon.status))
-    for name, column, model, english, french in (
-            ("by_type", Weapon.type_id, WeaponType, WeaponType.name_en, WeaponType.name_fr),
-            ("by_calibre", Weapon.calibre_id, Calibre, Calibre.name, None),
-            ("by_make", Weapon.make_id, Make, Make.name, None),
-            ("by_country_of_manufacture", Weapon.manufacture_country_code, Country, Country.name_en,
-             Country.name_fr)):
-        counts = _grouped(statement, column)
+    # Two scans of the statistics index, rolled up here: what the records are, and where
+    # and when they were met.
+    what = _what(statement)
+    report["total"] = sum(count for _key, count in what)
+    report["by_status"] = _status_rows(_rolled_up(what, WHAT.index("status")))
+    for name, dimension, model, english, french in (
+            ("by_type", "type", WeaponType, WeaponType.name_en, WeaponType.name_fr),
+            ("by_calibre", "calibre", Calibre, Calibre.name, None),
+            ("by_make", "make", Make, Make.name, None),
+            ("by_country_of_manufacture", "country_of_manufacture", Country, Country.name_en, Country.name_fr)):
+        counts = _rolled_up(what, WHAT.index(dimension))
         report[name] = _named_rows(counts, _names(model, [key for key, _count in counts], english, french))
-    model_counts = _grouped(statement, Weapon.model_id)
+    model_counts = _rolled_up(what, WHAT.index("model"))
     model_names = {}
     ids = [key for key, _count in model_counts if key is not None]
     if ids:
         model_names = {model_id: (f"{make} {model}",) * 2 for model_id, make, model in db.session.execute(
             select(Model.id, Make.name, Model.name).join(Make, Make.id == Model.make_id).where(Model.id.in_(ids)))}
     report["by_model"] = _named_rows(model_counts, model_names)
-    region_counts = db.session.execute(statement.with_only_columns(
-        Weapon.country_code, Weapon.event_region, func.count(Weapon.id))
-        .group_by(Weapon.country_code, Weapon.event_region).order_by(None)).all()
+    where_when = _where_when(statement)
     report["by_region"], report["unmatched_regions"] = _region_rows(
-        [((code, text), count) for code, text, count in region_counts], state)
-    month = _month(_day())
-    report["by_month"] = _months(filters, dict(_grouped(statement, month)))
+        [((row[0], row[1]), row[3]) for row in where_when], state)
+    report["by_month"] = _months(filters, dict(_rolled_up([(row[:3], row[3]) for row in where_when], 2)))
     report["tracing"] = tracing(user, state, filters)
-    report["sdg_16_4_2"] = sdg_16_4_2(statement)
+    report["sdg_16_4_2"] = sdg_16_4_2(what)
     own_state = state != ALL_STATES and state == user.country_code
-    report["coverage"] = coverage(statement, filters, list_untraced=own_state)
+    report["coverage"] = coverage(statement, filters, own_state, where_when)
     report["shared"] = (shared_figures(user, filters)
                         if filters.include_shared and user.country_code and user.can(Permission.READ_RECORDS)
                         else None)
-    report["states"] = side_by_side(statement) if state == ALL_STATES else None
+    report["states"] = side_by_side(what) if state == ALL_STATES else None
     if report["total"] == 0 and report["notice"] is None:
         report["notice"] = _l("No record matches these filters in this period.")
     if report["notice"] is not None:

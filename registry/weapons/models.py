@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -200,6 +201,27 @@ class Weapon(db.Model):
 
     def __repr__(self) -> str:
         return f"<Weapon {self.reference}>"
+
+
+def event_day():
+    """A record's day in the statistics: its event date, or the day it was recorded when
+    the event date is not known. date() of a timestamp is the same on SQLite and
+    PostgreSQL (where it is immutable), so one expression serves the index below and the
+    queries of registry/reports, which must write it the same way to use the index."""
+    return func.coalesce(Weapon.event_date, func.date(Weapon.created_at))
+
+
+# The statistics and the map of a state over a period read this index, not the rows: it
+# holds every column they count or filter by (registry/reports/service.py), records not
+# deleted only.
+Index("ix_weapon_statistics", Weapon.country_code, event_day(), Weapon.status, Weapon.agency_id,
+      Weapon.model_id, Weapon.type_id, Weapon.calibre_id, Weapon.make_id, Weapon.manufacture_country_code,
+      Weapon.import_row_id, Weapon.marking_year, Weapon.serial_key, Weapon.event_region, Weapon.latitude,
+      Weapon.longitude, Weapon.event_date, Weapon.created_at,
+      sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
+# The dashboard's records of this month and year by status (by event date, as the list).
+Index("ix_weapon_country_event_status", Weapon.country_code, Weapon.event_date, Weapon.status,
+      sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
 
 
 class WeaponPhoto(db.Model):
