@@ -6,8 +6,8 @@ Builds a fresh SQLite file (and, with --postgres, a fresh database on that serve
 afterwards) holding N records generated as `flask registry demo` makes them (every status
 and type, regions typed several ways, a third with a point) over three years in four
 states, then times, through the registry's own service functions and as a viewer of Mali:
-the dashboard, the statistics of last year, and the same narrowed to one region; then the
-same pages as a logged-in browser gets them (HTTP, rendered, audited).
+the dashboard, the statistics of last year, the same narrowed to one region, and the map of
+last year; then the same pages as a logged-in browser gets them (HTTP, rendered, audited).
 Targets: p95 <= 300 ms on PostgreSQL, <= 1 s on SQLite.
 """
 
@@ -92,7 +92,7 @@ def timed(function, rounds: int) -> dict:
 
 def run(database_url: str, label: str, count: int, rounds: int, target_ms: float) -> None:
     from registry.reports.dashboard import dashboard
-    from registry.reports.service import Filters, statistics
+    from registry.reports.service import Filters, map_figures, statistics
 
     print(f"{label}:")
     app, context, user = build(database_url, count)
@@ -120,6 +120,8 @@ def run(database_url: str, label: str, count: int, rounds: int, target_ms: float
         f"statistics page of {year} (HTTP)": page(f"/reports/?year={year}"),
         f"statistics of {year}, region Gao": lambda: statistics(user, one_region, audit=False),
         "statistics page, region Gao (HTTP)": page(f"/reports/?year={year}&region=Gao"),
+        f"map of {year}": lambda: map_figures(user, last_year, audit=False),
+        f"map page of {year} (HTTP)": page(f"/reports/map?year={year}"),
     }
     for name, function in cases.items():
         figures = timed(function, rounds)

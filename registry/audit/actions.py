@@ -118,6 +118,7 @@ ACTIONS = {
     # Statistics and reports
     "report.statistics": _l("Viewed the statistics"),
     "report.export": _l("Exported a statistics table"),
+    "report.map": _l("Viewed the map of the statistics"),
     "report.iafq": _l("Downloaded the yearly report (IAFQ)"),
     # The audit log itself
     "audit.search": _l("Read the audit log"),

@@ -1,8 +1,9 @@
 """Regions typed in records and imports, matched to the first-level ISO 3166-2 subdivisions
 of their state (pycountry holds them, with French names).
 
-"Région de Tombouctou", "Timbuktu", "TOMBOUCTOU" and "ML-6" are one region. A text that
-matches no subdivision is kept as typed and listed apart as unmatched.
+"Région de Tombouctou", "Timbuktu", "TOMBOUCTOU" and "ML-6" are one region; a unit below
+the first level names its region ("Kadiogo", a province, is Burkina Faso's Centre). A text
+that matches no subdivision is kept as typed and listed apart as unmatched.
 """
 
 import gettext
@@ -26,6 +27,24 @@ COMMON_SPELLINGS = {
     "NE-8": ("niamey capital district", "communaute urbaine de niamey", "cun"),
     "CI-AB": ("abidjan autonomous district", "district autonome d abidjan"),
     "CI-YM": ("yamoussoukro autonomous district", "district autonome de yamoussoukro"),
+}
+
+# Units below the first level typed for their region, where ISO 3166-2 does not list them:
+# Côte d'Ivoire's regions (those of 2011, and those before, of which its districts were
+# made). Burkina Faso's provinces are read from ISO 3166-2 itself (their parent region).
+LOWER_UNITS = {
+    "CI-BS": ("Gbôklé", "Nawa", "San-Pédro"),
+    "CI-CM": ("Indénié-Djuablin", "Sud-Comoé", "Moyen-Comoé"),
+    "CI-DN": ("Folon", "Kabadougou"),
+    "CI-GD": ("Gôh", "Lôh-Djiboua", "Fromager", "Sud-Bandama"),
+    "CI-LC": ("Bélier", "Iffou", "Moronou", "N'Zi", "N'zi-Comoé"),
+    "CI-LG": ("Agnéby-Tiassa", "Grands-Ponts", "La Mé", "Agnéby"),
+    "CI-MG": ("Cavally", "Guémon", "Tonkpi", "Dix-Huit Montagnes", "18 Montagnes", "Moyen-Cavally"),
+    "CI-SM": ("Haut-Sassandra", "Marahoué"),
+    "CI-SV": ("Bagoué", "Poro", "Tchologo"),
+    "CI-VB": ("Gbêkê", "Hambol"),
+    "CI-WR": ("Bafing", "Béré", "Worodougou"),
+    "CI-ZZ": ("Bounkani", "Gontougo"),
 }
 
 # Words around a region's name that do not name it.
@@ -68,6 +87,19 @@ def _keys(country_code: str) -> dict[str, str]:
             keys.setdefault(_key(text), item.code)
         for spelling in COMMON_SPELLINGS.get(item.code, ()):
             keys.setdefault(_key(spelling), item.code)
+    # Then the units below: a name of the first level wins over a lower unit of that name.
+    found = {entry.code: entry for entry in pycountry.subdivisions.get(country_code=country_code) or []}
+    for entry in found.values():
+        top = entry
+        while top.parent_code is not None and top.parent_code in found:
+            top = found[top.parent_code]
+        if top is not entry:
+            for text in (entry.code, entry.name):
+                keys.setdefault(_key(text), top.code)
+    for code, names in LOWER_UNITS.items():
+        if code.startswith(f"{country_code}-"):
+            for name in names:
+                keys.setdefault(_key(name), code)
     return keys
 
 

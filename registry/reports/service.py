@@ -613,6 +613,58 @@ def statistics(user, filters: Filters, *, audit: bool = True) -> dict:
     return report
 
 
+# Points of the map: records with coordinates, counted by cells of this many degrees.
+POINT_GRID = 0.1
+
+
+def map_figures(user, filters: Filters, *, audit: bool = True) -> dict:
+    """The figures of the map for the user and filters (scoped as the statistics): records
+    by ISO 3166-2 region, with how the base map draws each (an area, a point, or not at
+    all), the regions typed that match none, and the records with coordinates counted by
+    cells of POINT_GRID degrees. Raises DomainError for a bad filter."""
+    from registry.reports.maps import drawn_regions
+    from registry.reports.regions import subdivisions
+
+    state = resolve_state(user, filters.state)
+    scope = _records(user, filters, state)
+    statement = scope.statement
+    counts = _grouped_by(statement, Weapon.country_code, Weapon.event_region)
+    total = sum(count for _key, count in counts)
+    by_region, unmatched = _region_rows([(key, count) for key, count in counts], state)
+    found = {row["key"]: row for row in by_region if row["key"]}
+    if state != ALL_STATES:
+        # Every region of the state, those without a record too (the map shows them blank).
+        regions = [found.get(item.code) or {"key": item.code, "name": item.name_en, "name_fr": item.name_fr,
+                                            "count": 0} for item in subdivisions(state)]
+        regions.sort(key=lambda row: (-row["count"], row["name"]))
+        regions += [row for row in by_region if not row["key"]]
+        states = (state,)
+    else:
+        regions = by_region
+        states = tuple(sorted({code for (code, _text), _count in counts}))
+    drawn = {}
+    for code in states:
+        drawn.update(drawn_regions(code))
+    for row in regions:
+        row["drawn"] = drawn.get(row["key"]) if row["key"] else None
+    latitude = (func.round(Weapon.latitude / POINT_GRID) * POINT_GRID).label("latitude")
+    longitude = (func.round(Weapon.longitude / POINT_GRID) * POINT_GRID).label("longitude")
+    points = [{"latitude": float(y), "longitude": float(x), "count": count} for y, x, count in db.session.execute(
+        statement.where(Weapon.latitude.is_not(None), Weapon.longitude.is_not(None))
+        .with_only_columns(latitude, longitude, func.count(Weapon.id)).group_by(latitude, longitude)
+        .order_by(None))]
+    notice = scope.notice
+    if total == 0 and notice is None:
+        notice = _l("No record matches these filters in this period.")
+    if audit:
+        record("report.map", details={"terms": filters.terms(), "state": state, "total": total},
+               user=user if getattr(user, "id", None) else None)
+    return {"state": state, "states": states, "filters": filters.terms(), "region_code": scope.region_code,
+            "notice": str(notice) if notice is not None else None, "total": total, "regions": regions,
+            "unmatched_regions": unmatched, "points": points,
+            "located": sum(point["count"] for point in points), "drawn": drawn}
+
+
 def summary(user, filters: Filters) -> dict:
     """The figures of `flask reports summary --json`: names as the reference table holds
     them (English), each dimension a name -> count mapping."""

@@ -1,8 +1,9 @@
 """Statistics pages: filters, tables with their charts, exports (CSV, xlsx)."""
 
-from flask import Blueprint, Response, current_app, flash, render_template, request
+from flask import Blueprint, Response, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from registry.audit.service import record
@@ -42,6 +43,38 @@ def statistics():
                            choices=service.filter_choices(current_user, state), tables=tables,
                            error_field=error.field if error else None,
                            args=request.args.to_dict()), 400 if error else 200
+
+
+@blueprint.route("/map")
+@permission_required(Permission.READ_RECORDS)
+def region_map():
+    """Records by region and by point on the base map, with the statistics' filters."""
+    from registry.reports import maps
+
+    error = None
+    try:
+        filters = service.Filters.parse(request.args)
+        figures = service.map_figures(current_user, filters)
+    except DomainError as caught:
+        error, filters, figures = caught, service.Filters(), None
+        flash(str(error.message), "error")
+    state = figures["state"] if figures else (current_user.country_code or service.ALL_STATES)
+    args = request.args.to_dict()
+    drawing = None
+    if figures and figures["states"]:
+        rows = [{"key": row["key"], "count": row["count"], "label": tables.local_name(row, "by_region")}
+                for row in figures["regions"] if row["key"]]
+        drawing = maps.draw(figures["states"], rows, figures["points"], {
+            "title": _("Records by region and where their coordinates place them"),
+            "records": lambda count: ngettext("%(num)d record", "%(num)d records", count),
+            "points": lambda count: ngettext("%(num)d record at this point", "%(num)d records at this point", count),
+            "legend": _("Records by region"),
+            "no_record": _("none"),
+        }, link=lambda code: url_for("reports.statistics", **(args | {"region": code})))
+    return render_template("reports/map.html", filters=filters, figures=figures, drawing=drawing,
+                           choices=service.filter_choices(current_user, state), tables=tables,
+                           grid=service.POINT_GRID, error_field=error.field if error else None,
+                           args=args), 400 if error else 200
 
 
 @blueprint.route("/export/<name>.<extension>")

@@ -6,6 +6,9 @@ ROUTES = [
     # administrator may see every state.
     Route("reports.statistics", args=lambda world: {"state": "NE"}, default=400,
           expect={"platform_admin": 200}),
+    Route("reports.region_map"),
+    Route("reports.region_map", args=lambda world: {"state": "NE"}, default=400,
+          expect={"platform_admin": 200}),
     Route("reports.export", args=lambda world: {"name": "status", "extension": "csv"}),
     Route("reports.export", args=lambda world: {"name": "make", "extension": "xlsx", "state": "NE"},
           default=400, expect={"platform_admin": 200}),
