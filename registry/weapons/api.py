@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.api.framework import (
+    READ,
     VALIDATION_MESSAGES,
     ApiBlueprint,
     ApiError,
@@ -24,6 +25,7 @@ from registry.api.framework import (
     loads,
     page_of,
     requires,
+    scope,
 )
 from registry.audit.service import record
 from registry.auth.roles import Permission
@@ -46,6 +48,9 @@ from registry.weapons.schemas import (
     PhotoShareSchema,
     PhotoUploadSchema,
     RecordAfterHitSchema,
+    SequenceQuery,
+    SerialListResultSchema,
+    SerialListSchema,
     ShareSchema,
     WeaponCreateSchema,
     WeaponPageSchema,
@@ -202,6 +207,42 @@ def list_weapons(args: dict):
     return {"items": [weapon_json(weapon) | {"score": None} for weapon in found.weapons],
             "next_cursor": next_cursor, "count": found.count,
             "count_is_lower_bound": found.count_is_lower_bound, "serial_key": None, "hits": []}
+
+
+@api_blueprint.route("/weapons/sequence", methods=["GET"])
+@api_blueprint.arguments(SequenceQuery, location="query")
+@api_blueprint.response(200, WeaponPageSchema)
+def sequence(args: dict):
+    """The records of one make whose serials share their letters and whose numbers lie between
+    `first` and `last` (the weapons of one shipment), in the order of their serials, with the
+    hits met on other states' wanted records."""
+    try:
+        result = serial_search.sequence_search(current_user, args["make"], args["first"], args["last"],
+                                               search.Criteria())
+    except DomainError as error:
+        raise domain_problem(error) from None
+    list_name = f"weapons:sequence:{args['make']}:{args['first']}:{args['last']}"
+    items, next_cursor = _serial_page(args, list_name, result.weapons)
+    return {"items": items, "next_cursor": next_cursor, "count": len(result.weapons),
+            "count_is_lower_bound": result.truncated, "serial_key": None,
+            "hits": [hit_summary_json(hit) for hit in result.hits]}
+
+
+@api_blueprint.route("/weapons/serial-list", methods=["POST"])
+@scope(READ)
+@api_blueprint.arguments(SerialListSchema)
+@api_blueprint.response(200, SerialListResultSchema)
+def serial_list(data: dict):
+    """Search a list of serials at once (up to 500): each with the records of its serial, in
+    the order sent, and the hits met. Changes nothing (the `read` scope is enough)."""
+    try:
+        result = serial_search.list_search(current_user, "\n".join(data["serials"]), search.Criteria())
+    except DomainError as error:
+        raise domain_problem(error) from None
+    return {"lines": [{"typed": line.typed, "serial_key": line.key,
+                       "items": [weapon_json(weapon) for weapon in line.weapons]} for line in result.lines],
+            "matched": result.matched, "truncated": result.truncated,
+            "hits": [hit_summary_json(hit) for hit in result.hits]}
 
 
 @api_blueprint.route("/weapons", methods=["POST"])

@@ -114,6 +114,20 @@ class PhotoSchema(Schema):
     thumbnail_url = fields.String(required=True, metadata={"description": "A JPEG of at most 320 pixels"})
 
 
+class SequenceQuery(CursorQuery):
+    make = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "A sequence is of one make"})
+    first = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={
+        "example": "AB 1200"})
+    last = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={
+        "description": "The same letters as `first`, at most 10,000 numbers further", "example": "AB 1450"})
+
+
+class SerialListSchema(Schema):
+    serials = fields.List(fields.String(validate=validate.Length(max=200)), required=True, metadata={
+        "description": "Up to 500 serials as typed (blank ones left out)"})
+
+
 class HitListQuery(CursorQuery):
     status = fields.String(validate=validate.OneOf(HIT_STATUSES))
     side = fields.String(validate=validate.OneOf(["searcher", "owner"]), metadata={
@@ -273,3 +287,19 @@ HitPageSchema = Schema.from_dict({
     "items": fields.List(fields.Nested(HitSchema), required=True),
     "next_cursor": fields.String(allow_none=True, required=True),
 }, name="HitPage")
+
+
+class SerialListLineSchema(Schema):
+    typed = fields.String(required=True, metadata={"description": "The serial as sent"})
+    serial_key = fields.String(allow_none=True, required=True, metadata={"description": "As compared"})
+    items = fields.List(fields.Nested(WeaponSchema), required=True, metadata={
+        "description": "The records of that serial the caller may see"})
+
+
+class SerialListResultSchema(Schema):
+    lines = fields.List(fields.Nested(SerialListLineSchema), required=True)
+    matched = fields.Integer(required=True, metadata={"description": "Serials that matched a record"})
+    truncated = fields.Boolean(required=True, metadata={"description": "More than 5,000 records matched: "
+                                                                         "the first 5,000 are given"})
+    hits = fields.List(fields.Nested(HitSummarySchema), required=True, metadata={
+        "description": "The other states' wanted records the list met"})

@@ -64,4 +64,7 @@ ROUTES = [
           expect=everyone_but(403, *WRITERS), default=404),
     Route("weapons_api.photo", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
     Route("weapons_api.photo_thumbnail", args=lambda w: {"photo_id": w.ne_photo_id}, default=404),
+    # Without their query or body: refused as incomplete, for every reader.
+    Route("weapons_api.sequence", default=400),
+    Route("weapons_api.serial_list", "POST", default=400),
 ]

@@ -433,3 +433,34 @@ def test_another_state_sees_and_downloads_only_the_photos_the_owner_marked_share
     assert client.get(uploads["kept"]["url"], headers=burkina).status_code == 200
     downloads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "weapon.photo_download")).all()
     assert len(downloads) == 2 and all(event.details["via"] == "api" for event in downloads)
+
+
+def test_a_pasted_list_and_a_sequence_are_searched_as_on_the_search_page(client, world, stolen):
+    from registry.weapons.service import create_weapon
+
+    officer = world["ML"].user("officer")
+    for number in (1200, 1201, 1450, 1451):
+        create_weapon(officer, status="seized", raw_serial=f"AB {number}", raw_make="Beretta")
+    db.session.commit()
+    reader = bearer(world["ML"].user("viewer"), scopes=("read",))
+    listed = client.post("/api/v1/weapons/serial-list", headers=reader,
+                         json={"serials": ["ab-1200", "", SERIAL, "NOTHING-LIKE-IT"]})
+    assert listed.status_code == 200, listed.json
+    lines = listed.json["lines"]
+    assert [line["typed"] for line in lines] == ["ab-1200", SERIAL, "NOTHING-LIKE-IT"]
+    assert [item["raw_serial"] for item in lines[0]["items"]] == ["AB 1200"] and lines[2]["items"] == []
+    assert listed.json["matched"] == 2
+    assert [hit["other"]["reference"] for hit in listed.json["hits"]] == [stolen["reference"]]
+    for serials in (["  ", ""], [f"S-{number}" for number in range(501)]):
+        refused = client.post("/api/v1/weapons/serial-list", headers=reader, json={"serials": serials})
+        assert refused.status_code == 400 and refused.json["field"] == "serials"
+
+    shipment = client.get("/api/v1/weapons/sequence", headers=reader,
+                          query_string={"make": "Beretta", "first": "AB 1200", "last": "AB1450"}).json
+    assert [item["raw_serial"] for item in shipment["items"]] == ["AB 1200", "AB 1201", "AB 1450"]
+    too_long = client.get("/api/v1/weapons/sequence", headers=reader,
+                          query_string={"make": "Beretta", "first": "AB 1", "last": "AB 20000"})
+    assert too_long.status_code == 400 and too_long.json["field"] == "last"
+    assert "10" in too_long.json["detail"]
+    searches = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "weapon.search")).all()
+    assert {event.details["kind"] for event in searches} == {"list", "sequence"}
