@@ -9,7 +9,8 @@ from registry.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
 
 # Feature packages, in order. Each may have `models.py` (imported so that Alembic and the
 # scoping rules see its tables), `views.py` with `blueprint` (and `api_blueprint`, an
-# ApiBlueprint: docs/api.md), `cli.py` with `commands` (click groups added to `flask`), and
+# ApiBlueprint: docs/api.md; a feature with more lists them in `more_api_blueprints`),
+# `cli.py` with `commands` (click groups added to `flask`), and
 # `jobs.py` (imported so that its `@job`s are known to the web process and every worker).
 FEATURES = (
     "auth", "audit", "main", "notifications", "reference", "weapons", "tracing", "imports",
@@ -55,9 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
     api = init_api(app)
     for feature in FEATURES:
         views = _feature_module(feature, "views")
-        for name in ("blueprint", "api_blueprint"):
-            if views is not None and hasattr(views, name):
-                blueprint = getattr(views, name)
+        for name in ("blueprint", "api_blueprint", "more_api_blueprints"):
+            found = getattr(views, name, None) if views is not None else None
+            for blueprint in found if isinstance(found, list | tuple) else [found] if found else []:
                 # An API blueprint also goes into the OpenAPI document.
                 (api if isinstance(blueprint, ApiBlueprint) else app).register_blueprint(blueprint)
         cli = _feature_module(feature, "cli")

@@ -16,6 +16,7 @@ from registry.auth.roles import Permission
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.reference import service
+from registry.reference.api import api_blueprint as reference_table_api
 from registry.reference.engine import get_identifier
 from registry.reference.loader import LoadError
 from registry.reference.models import (
@@ -35,6 +36,8 @@ blueprint = Blueprint("reference", __name__, url_prefix="/reference")
 api_blueprint = ApiBlueprint("reference_api", __name__, url_prefix="/api/v1/identify",
                              description="Identification against the reference table.")
 blueprint.add_app_template_filter(in_reader_language, "vocabulary")
+# The reference table itself under /api/v1/reference (registry/reference/api.py).
+more_api_blueprints = [reference_table_api]
 
 NAVIGATION.append(("reference.identify", _l("Identify a weapon"), Permission.READ_RECORDS, None))
 ADMIN_NAVIGATION.append(("reference.makes", _l("Reference table"), Permission.MANAGE_REFERENCE, None))

@@ -64,4 +64,16 @@ ROUTES = [
     Route("reference.weapon_type_edit", "POST", args=lambda w: {"type_id": _entries(w)["type"]}, expect=ADMIN),
     Route("reference.upload", expect=ADMIN),
     Route("reference.upload", "POST", expect=ADMIN),
+    Route("reference.merge_undo", "POST", args=lambda w: {"merge_id": 999_999},
+          expect=ADMIN | {"platform_admin": 404}),
+    # The table in the API: read by every reader, changed by the platform administrator.
+    Route("reference_table_api.makes"),
+    Route("reference_table_api.make", args=lambda w: {"make_id": _entries(w)["make"]}),
+    Route("reference_table_api.calibres"),
+    Route("reference_table_api.types"),
+    Route("reference_table_api.create_make", "POST", expect=ADMIN | {"platform_admin": 400}),
+    Route("reference_table_api.create_model", "POST", args=lambda w: {"make_id": _entries(w)["make"]},
+          expect=ADMIN | {"platform_admin": 400}),
+    Route("reference_table_api.create_calibre", "POST", expect=ADMIN | {"platform_admin": 400}),
+    Route("reference_table_api.create_alias", "POST", expect=ADMIN | {"platform_admin": 400}),
 ]
