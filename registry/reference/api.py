@@ -105,6 +105,7 @@ class SearchQuery(CursorQuery):
 
 
 NAME = validate.Length(min=1, max=120)
+ID = validate.Range(min=1, max=2**31 - 1)
 
 
 class MakeCreateSchema(Schema):
@@ -115,7 +116,7 @@ class MakeCreateSchema(Schema):
 
 class ModelCreateSchema(Schema):
     name = fields.String(required=True, validate=NAME)
-    type_id = fields.Integer(load_default=None, allow_none=True)
+    type_id = fields.Integer(load_default=None, allow_none=True, validate=ID)
 
 
 class CalibreCreateSchema(Schema):
@@ -124,7 +125,7 @@ class CalibreCreateSchema(Schema):
 
 class AliasCreateSchema(Schema):
     field = fields.String(required=True, validate=validate.OneOf(FIELDS))
-    target_id = fields.Integer(required=True, metadata={"description": "The make, model, calibre or type"})
+    target_id = fields.Integer(required=True, validate=ID, metadata={"description": "The make, model, calibre or type"})
     alias = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
@@ -176,6 +177,14 @@ def _refusals():
         raise domain_problem(error) from None
 
 
+def _entry(model_class, entry_id: int):
+    """The entry the URL names, or 404 (an id past the database's integers included)."""
+    found = db.session.get(model_class, entry_id) if 0 < entry_id < 2**31 else None
+    if found is None:
+        raise ApiError(404, "not-found", NOT_FOUND)
+    return found
+
+
 def _read(details: dict) -> None:
     record("reference.search", "reference", None, details | {"via": "api"})
 
@@ -199,9 +208,7 @@ def makes(args: dict):
 @api_blueprint.response(200, MakeDetailSchema)
 def make(make_id: int):
     """One make with its models, their calibres, types and spellings."""
-    found = db.session.get(Make, make_id)
-    if found is None:
-        raise ApiError(404, "not-found", NOT_FOUND)
+    found = _entry(Make, make_id)
     _read({"make": found.id})
     return _make_json(found, len(found.models)) | {"models": [_model_json(model) for model in found.models]}
 
@@ -256,9 +263,7 @@ def create_make(payload: dict):
 @api_blueprint.response(201, ModelSchema)
 def create_model(payload: dict, make_id: int):
     """Add a model to a make (the platform administrator)."""
-    found = db.session.get(Make, make_id)
-    if found is None:
-        raise ApiError(404, "not-found", NOT_FOUND)
+    found = _entry(Make, make_id)
     type_id = payload.get("type_id")
     if type_id is not None and db.session.get(WeaponType, type_id) is None:
         raise ApiError(400, "invalid", NOT_FOUND, field="type_id")

@@ -62,6 +62,10 @@ FOREIGN_IDS = {
 }
 # Path parameters that are not ids, and a value each that the endpoint accepts.
 OTHER_PARAMETERS = {"action": "acknowledge"}
+# The reference table belongs to no state: its ids name nobody's object (tests/reference
+# checks that an id it does not hold answers 404, and that only the platform administrator
+# changes it).
+NO_STATE_PATHS = ("/api/v1/reference/",)
 
 
 def test_every_operation_refuses_another_states_ids(app, world, client):
@@ -79,7 +83,7 @@ def test_every_operation_refuses_another_states_ids(app, world, client):
     probed = []
     for path, item in document["paths"].items():
         names = re.findall(r"{(\w+)}", path)
-        if not names:
+        if not names or path.startswith(NO_STATE_PATHS):
             continue
         values = {}
         for name in names:
