@@ -155,11 +155,16 @@ def _criteria(args: dict, with_serial: bool) -> search.Criteria:
     return search.Criteria.from_mapping(values)
 
 
-def _serial_page(args: dict, list_name: str, weapons: list, scores: dict | None = None) -> tuple[list, str | None]:
-    """One page of a serial search's ranked results (at most 200), by a cursor that counts pages."""
+def _serial_page_number(list_name: str, args: dict) -> int:
+    """The page a serial search's cursor asks for, read before the search runs: a changed
+    cursor is refused before anything is searched or recorded."""
     page = decode_cursor(list_name, args.get("cursor")) or 1
-    if not isinstance(page, int) or page < 1:
-        page = 1
+    return page if isinstance(page, int) and page >= 1 else 1
+
+
+def _serial_page(args: dict, list_name: str, page: int, weapons: list,
+                 scores: dict | None = None) -> tuple[list, str | None]:
+    """One page of a serial search's ranked results (at most 200), by a cursor that counts pages."""
     limit = args["limit"]
     start = (page - 1) * limit
     window = weapons[start:start + limit]
@@ -180,20 +185,22 @@ def list_weapons(args: dict):
     serial = (args.get("serial") or "").strip()
     match = args["match"]
     try:
+        list_name = f"weapons:{match}:{serial}"
         if serial and match in PARTIAL_MODES:
+            page = _serial_page_number(list_name, args)
             criteria = _criteria(args, with_serial=False)
             result = serial_search.partial_search(current_user, serial, match, criteria)
             key = serial_search.partial_key(serial, match)
-            items, next_cursor = _serial_page(args, f"weapons:{match}:{key}", result.weapons)
+            items, next_cursor = _serial_page(args, list_name, page, result.weapons)
             return {"items": items, "next_cursor": next_cursor, "count": len(result.weapons),
                     "count_is_lower_bound": result.truncated, "serial_key": key,
                     "hits": [hit_summary_json(hit) for hit in result.hits]}
         if serial:
+            page = _serial_page_number(list_name, args)
             criteria = _criteria(args, with_serial=True)
             found = search.search(current_user, criteria, 1, page_size=search.SERIAL_RESULTS_LIMIT,
                                   near=match == "near")
-            items, next_cursor = _serial_page(args, f"weapons:{match}:{found.key}", found.weapons,
-                                              found.scores)
+            items, next_cursor = _serial_page(args, list_name, page, found.weapons, found.scores)
             return {"items": items, "next_cursor": next_cursor, "count": found.count,
                     "count_is_lower_bound": found.count_is_lower_bound, "serial_key": found.key,
                     "hits": [hit_summary_json(hit) for hit in found.hits]}
@@ -216,13 +223,14 @@ def sequence(args: dict):
     """The records of one make whose serials share their letters and whose numbers lie between
     `first` and `last` (the weapons of one shipment), in the order of their serials, with the
     hits met on other states' wanted records."""
+    list_name = f"weapons:sequence:{args['make']}:{args['first']}:{args['last']}"
+    page = _serial_page_number(list_name, args)
     try:
         result = serial_search.sequence_search(current_user, args["make"], args["first"], args["last"],
                                                search.Criteria())
     except DomainError as error:
         raise domain_problem(error) from None
-    list_name = f"weapons:sequence:{args['make']}:{args['first']}:{args['last']}"
-    items, next_cursor = _serial_page(args, list_name, result.weapons)
+    items, next_cursor = _serial_page(args, list_name, page, result.weapons)
     return {"items": items, "next_cursor": next_cursor, "count": len(result.weapons),
             "count_is_lower_bound": result.truncated, "serial_key": None,
             "hits": [hit_summary_json(hit) for hit in result.hits]}

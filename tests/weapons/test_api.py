@@ -299,6 +299,12 @@ def test_lists_page_by_cursor_to_the_end(client, world, mali):
     assert {item["id"] for item in first["items"] + second["items"]} == set(made)
     other_list = client.get("/api/v1/weapons", headers=mali, query_string={"cursor": first["next_cursor"]})
     assert other_list.status_code == 400
+    # A changed cursor is refused before the search runs: nothing is searched or recorded.
+    searches = count(AuditEvent)
+    changed = client.get("/api/v1/weapons", headers=mali, query_string={
+        "serial": "PG-000", "match": "prefix", "cursor": first["next_cursor"][:-2] + "xx"})
+    assert changed.status_code == 400 and changed.json["type"] == "urn:registry:problem:invalid-cursor"
+    assert count(AuditEvent) == searches
 
 
 def queries_of(call) -> int:
