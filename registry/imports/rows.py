@@ -644,8 +644,11 @@ class RowAnalyser:
         processes = None if threading.active_count() == 1 else 1
         identifications = self.identifications
         same = _Interned()
-        for spelling, found in zip(todo, identify_many(todo, processes=processes), strict=True):
-            identifications[spelling] = same.identification(found.to_dict())
+        found = identify_many(todo, processes=processes)
+        for position, spelling in enumerate(todo):
+            # Its fields as they are (no deep copy): the parts are interned and never changed.
+            identifications[spelling] = same.identification(dict(vars(found[position])))
+            found[position] = None  # let go as it is read: the batch is not held twice
 
 
     @staticmethod

@@ -41,7 +41,10 @@ CONFIRMED_MAKE_ACCEPT = 70
 SLIP_CONFIDENCE = 0.85
 SUGGEST_FROM = 55
 MIN_FUZZY_LENGTH = 4
-CACHE_SIZE = 200_000
+# Answers (and partial answers) kept for spellings met again: a form, a search, a sheet's
+# repeated rows. Bounded well below a large sheet's distinct spellings, which the import
+# keeps itself: a sheet of 70,000 spellings would otherwise be held twice.
+CACHE_SIZE = 10_000
 # Above this many keys, fuzzy matching first narrows the keys to those sharing the most
 # letter pairs with the query (a national table of 20,000 models has some 60,000 keys: a
 # full scan costs milliseconds a query).
@@ -298,11 +301,27 @@ class Identifier:
         found = _in_processes(self, todo, workers) if workers > 1 and len(todo) >= POOL_FROM else None
         if found is None:
             found = [self._identify(*raw) for raw in todo]
+        shared = {raw for raw, answer in answers.items() if answer is not None}  # from the cache
+        # A large batch (an import's distinct spellings) is kept by its caller: caching it
+        # too would hold it twice.
+        keep = len(todo) < POOL_FROM
         for raw, result in zip(todo, found, strict=True):
             answers[raw] = result
-            if len(self._cache) < CACHE_SIZE:
+            if keep and len(self._cache) < CACHE_SIZE:
                 self._cache[raw] = result
-        return [answers[raw].copy() for raw in raws]
+                shared.add(raw)
+        del found
+        # A cached answer is handed out as a copy (the caller may change it); a fresh one
+        # that is not kept is handed out as it is, once: a large batch is not held twice.
+        results = []
+        for raw in raws:
+            answer = answers[raw]
+            if raw in shared:
+                answer = answer.copy()
+            else:
+                shared.add(raw)
+            results.append(answer)
+        return results
 
     def _identify(self, make_raw, model_raw, calibre_raw, type_raw) -> Identification:
         pair_key = (make_raw, model_raw)
@@ -847,7 +866,24 @@ _FORKED: "Identifier | None" = None
 
 
 def _identify_chunk(chunk: list[tuple]) -> list[Identification]:
-    return [_FORKED._identify(*raw) for raw in chunk]
+    """A forked process's part of a batch. The confidences, methods and suggestions its
+    answers repeat are made one object each, so that the answers travel back (pickle keeps
+    one copy of an object met twice) and arrive in the parent without their repeats."""
+    parts: dict = {}
+
+    def same(kind: str, value: dict) -> dict:
+        try:
+            return parts.setdefault((kind, *value.items()), value)
+        except TypeError:  # a value that cannot be a key is kept as it is
+            return value
+
+    answers = []
+    for raw in chunk:
+        found = _FORKED._identify(*raw)
+        found.confidence, found.methods = same("c", found.confidence), same("m", found.methods)
+        found.suggestions = [same("s", item) for item in found.suggestions]
+        answers.append(found)
+    return answers
 
 
 def _in_processes(identifier: "Identifier", todo: list[tuple], workers: int) -> list[Identification] | None:

@@ -238,3 +238,28 @@ def test_a_large_index_finds_a_misspelt_key_among_thousands(app):
     for typed in ("Tesklaiber", "Teskalibre", "Teskaliiber", "Tseskaliber"):
         assert identify("", typed).model == "Teskaliber", typed
     engine.forget_identifiers()
+
+
+def test_the_answers_kept_are_bounded_and_a_large_batch_is_left_to_its_caller(starter, monkeypatch):
+    from tests.reference.labelled import generate
+
+    identifier = get_identifier(None)
+    identifier.clear_cache()
+    monkeypatch.setattr(engine, "CACHE_SIZE", 40)
+    monkeypatch.setattr(engine, "POOL_FROM", 60)
+    rows = list(dict.fromkeys((row.make, row.model, row.calibre or None, None) for row in generate(300, seed=8)))
+    for row in rows[:100]:
+        identify(*row)
+    assert 0 < len(identifier._cache) <= 40
+    assert len(identifier._pairs) <= 40 and len(identifier._rankings) <= 40
+    identifier.clear_cache()
+    answers = identifier.identify_many(rows[100:200], processes=1)  # a batch of 100: not kept
+    assert len(identifier._cache) == 0 and len(answers) == 100
+    small = identifier.identify_many(rows[200:210], processes=1)  # a small one is
+    assert len(identifier._cache) == 10
+    # What was kept is handed out as a copy: changing an answer changes no later one.
+    expected = small[0].copy()
+    small[0].suggestions.append({"field": "make", "id": 0, "score": 0.1})
+    small[0].confidence["make"] = 0.5
+    assert identifier.identify_many(rows[200:201], processes=1)[0] == expected
+    assert identify(*rows[200]) == expected
