@@ -212,12 +212,13 @@ def event_day():
 
 
 # The statistics and the map of a state over a period read this index, not the rows: it
-# holds every column they count or filter by (registry/reports/service.py), records not
-# deleted only.
+# holds every column they count or filter by (registry/reports/service.py), and the id
+# (SQLite's rowid is in every index; PostgreSQL reads only the index when it is there too),
+# records not deleted only.
 Index("ix_weapon_statistics", Weapon.country_code, event_day(), Weapon.status, Weapon.agency_id,
       Weapon.model_id, Weapon.type_id, Weapon.calibre_id, Weapon.make_id, Weapon.manufacture_country_code,
       Weapon.import_row_id, Weapon.marking_year, Weapon.serial_key, Weapon.event_region, Weapon.latitude,
-      Weapon.longitude, Weapon.event_date, Weapon.created_at,
+      Weapon.longitude, Weapon.event_date, Weapon.created_at, Weapon.id,
       sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
 # The dashboard's records of this month and year by status (by event date, as the list).
 Index("ix_weapon_country_event_status", Weapon.country_code, Weapon.event_date, Weapon.status,
