@@ -643,8 +643,10 @@ class Identifier:
             model = self._model_in_make(make.id, model_words, allow_fuzzy=True)
             if model is not None:
                 return make, model
-        # The make misspelt in its first or last words, confirmed by the model: "Norinko Type 56".
-        for length in range(1, min(3, len(words) - 1) + 1):
+        # The make misspelt in its first or last words, confirmed by the model: "Norinko Type 56";
+        # a make close enough confirmed by a model misspelt too ("Makina ve Kimya Endüstriis
+        # MPTT-76").
+        for length in range(1, min(5, len(words) - 1) + 1):
             for make_words, model_words in ((words[:length], words[length:]), (words[-length:], words[:-length])):
                 make_key = "".join(make_words)
                 if len(make_key) < MIN_FUZZY_LENGTH:
@@ -652,7 +654,9 @@ class Identifier:
                 for make_id, score in self._ranked(self.make_index, make_key)[:3]:
                     if score < CONFIRMED_MAKE_ACCEPT:
                         break
-                    model = self._model_in_make(make_id, model_words)
+                    model = self._model_in_make(make_id, model_words, allow_fuzzy=score >= MAKE_ACCEPT)
+                    if model is None and make_id in self.models_by_make:
+                        model = self._one_slip(self.models_by_make[make_id], "".join(model_words))
                     if model is not None:
                         return Found(make_id, "fuzzy", max(0.9, score / 100)), model
         # Make and model typed as one word: "HKG36K", "FÉGFP9".

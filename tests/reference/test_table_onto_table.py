@@ -67,7 +67,7 @@ def test_the_second_table_over_the_starter_identifies_generated_spellings_of_its
     # empty (bench/identify.py prints the same figures on more rows).
     assert load_second_table(app, tmp_path).exit_code == 0
     result = score(get_identifier(None), noisy_rows(2000, seed=11))
-    assert result.makes_right >= 0.99 * result.rows, result.percent(result.makes_right)
+    assert result.makes_right >= 0.995 * result.rows, result.percent(result.makes_right)
     assert result.models_right >= 0.98 * result.rows, result.percent(result.models_right)
     assert result.wrong <= 0.002 * result.rows, result.wrong_rows[:10]
 
