@@ -1,4 +1,9 @@
-"""Writing and checking the audit log. `record()` is the only way an event is written."""
+"""Writing and checking the audit log. `record()` is the only way an event is written.
+
+Events wait in their session until its transaction commits; then, under the lock of the
+chain's head row, each gets the next sequence number and the hash of the one before. So
+the head is locked for the few milliseconds of the commit, not for the whole request:
+audited pages of every process no longer queue behind each other's rendering."""
 
 import hashlib
 import json
@@ -7,7 +12,10 @@ from datetime import datetime
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
 from registry.audit.models import AuditChainHead, AuditEvent
 from registry.extensions import db, utcnow
@@ -41,6 +49,9 @@ def _json_safe(details: dict | None) -> dict:
     return json.loads(json.dumps(details or {}, default=str, ensure_ascii=False))
 
 
+WAITING = "audit_events_waiting"  # session.info key: events recorded, not chained yet
+
+
 def record(
     action: str,
     object_type: str | None = None,
@@ -53,7 +64,10 @@ def record(
 ) -> AuditEvent:
     """Write one audit event in the current transaction, chained to the one before.
 
-    The acting user and address default to the request's; pass them from the CLI and jobs.
+    The event is chained, and written, when the transaction commits (or when the audit log
+    is read in it): the chain's head is locked for that moment only, not from the event to
+    the end of the request. A rolled-back transaction or savepoint leaves no event. The
+    acting user and address default to the request's; pass them from the CLI and jobs.
     An event written during a call of the JSON API says so in its details (`"via": "api"`).
     """
     if user is None and has_request_context() and current_user.is_authenticated:
@@ -65,9 +79,7 @@ def record(
     if has_request_context() and request.path.startswith("/api/"):
         # What a call of the JSON API did reads as what the page did, and says it came so.
         details = {**(details or {}), "via": "api"}
-    head = _lock_chain_head()
     event = AuditEvent(
-        sequence=head.sequence + 1,
         occurred_at=utcnow(),
         user_id=user.id if user is not None else None,
         agency_id=agency_id,
@@ -76,31 +88,93 @@ def record(
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         details=_json_safe(details),
-        previous_hash=head.last_hash,
     )
-    event.hash = event_hash(event)
-    head.sequence = event.sequence
-    head.last_hash = event.hash
-    db.session.add(event)
-    db.session.flush()
+    session = db.session()
+    session.info.setdefault(WAITING, []).append((event, _open_transactions(session)))
     return event
 
 
-def _lock_chain_head() -> AuditChainHead:
-    session = db.session
-    locked = session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(sequence=AuditChainHead.sequence)
-        .execution_options(synchronize_session=False)
-    )
-    if locked.rowcount == 0:
-        session.add(AuditChainHead(id=1, sequence=0, last_hash=GENESIS_HASH))
-        session.flush()
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == 1).execution_options(populate_existing=True)
-    ).scalar_one()
-    return head
+def _open_transactions(session: Session) -> tuple:
+    """The transaction and savepoints the event was recorded in, innermost first."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    chain = []
+    while transaction is not None:
+        chain.append(transaction)
+        transaction = transaction.parent
+    return tuple(chain)
+
+
+def _chain_waiting_events(session: Session) -> None:
+    """Give each waiting event its place in the chain, under the head's lock, and write them:
+    three statements (lock and read the head, insert the events, move the head) before the
+    commit lets the next writer in."""
+    waiting = session.info.pop(WAITING, None)
+    if not waiting:
+        return
+    sequence, last_hash = _lock_chain_head(session)
+    for event, _ in waiting:
+        event.sequence, event.previous_hash = sequence + 1, last_hash
+        event.hash = event_hash(event)
+        sequence, last_hash = event.sequence, event.hash
+        session.add(event)
+    session.flush()
+    head = AuditChainHead.__table__
+    session.execute(update(head).where(head.c.id == 1).values(sequence=sequence, last_hash=last_hash))
+    cached = session.identity_map.get(session.identity_key(AuditChainHead, 1))
+    if cached is not None:
+        session.expire(cached)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    if not session.info.get(WAITING) or session.get_nested_transaction() is not None:
+        return  # nothing waits, or a savepoint is released: the transaction goes on
+    # The rest of the transaction is written first, so the head stays locked only while
+    # the events themselves are written and committed.
+    session.flush()
+    _chain_waiting_events(session)
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _chain_before_reading_the_log(state) -> None:
+    # A transaction that reads the audit log sees its own events in it.
+    if state.session.info.get(WAITING) and state.is_select and _reads_the_log(state.statement):
+        _chain_waiting_events(state.session)
+
+
+def _reads_the_log(statement) -> bool:
+    # By identity: `in` would compare SQL elements with ==, which builds an expression.
+    tables = {id(AuditEvent.__table__), id(AuditChainHead.__table__)}
+    return any(id(element) in tables or id(getattr(element, "table", None)) in tables
+               for element in visitors.iterate(statement))
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_events(session: Session, previous_transaction) -> None:
+    waiting = session.info.get(WAITING)
+    if waiting:
+        session.info[WAITING] = [(event, opened) for event, opened in waiting
+                                 if previous_transaction not in opened]
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_events_of_an_ended_transaction(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WAITING, None)
+
+
+def _lock_chain_head(session: Session) -> tuple[int, str]:
+    """The head's sequence and hash, its row locked until the transaction ends (a row lock
+    on PostgreSQL, the write lock on SQLite); made on the first event ever."""
+    head = AuditChainHead.__table__
+    row = session.execute(
+        update(head).where(head.c.id == 1).values(sequence=head.c.sequence)
+        .returning(head.c.sequence, head.c.last_hash)
+    ).first()
+    if row is None:
+        session.execute(insert(head).values(id=1, sequence=0, last_hash=GENESIS_HASH))
+        return 0, GENESIS_HASH
+    return row.sequence, row.last_hash
 
 
 @dataclass
