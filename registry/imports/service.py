@@ -35,6 +35,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from registry.audit.service import record
 from registry.auth.models import Agency, User
@@ -409,9 +410,14 @@ def remember_mapping(agency_id: int, titles: list[str], mapping: dict[int, str])
     by_title = {titles[index]: name for index, name in mapping.items() if index < len(titles) and titles[index]}
     found = db.session.get(ImportMapping, agency_id)
     if found is None:
-        db.session.add(ImportMapping(agency_id=agency_id, mapping=by_title))
-    else:
-        found.mapping = by_title
+        try:
+            with db.session.begin_nested():
+                db.session.add(ImportMapping(agency_id=agency_id, mapping=by_title))
+            return
+        except IntegrityError:
+            # Another analysis of the agency (one per sheet of a workbook) remembered first.
+            found = db.session.get(ImportMapping, agency_id, populate_existing=True)
+    found.mapping = by_title
 
 
 def choose_sheet_and_mapping(actor: User, import_: Import, sheet_name: str | None,
