@@ -7,8 +7,8 @@ from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.flows import new_serial, record_weapon
 
 
-@pytest.mark.parametrize("language,viewport", [("fr", DESKTOP), ("en", DESKTOP), ("fr", PHONE)],
-                         ids=["fr", "en", "fr-phone"])
+@pytest.mark.parametrize("language,viewport", [("fr", DESKTOP), ("en", DESKTOP), ("fr", PHONE), ("ar", PHONE)],
+                         ids=["fr", "en", "fr-phone", "ar-phone"])
 def test_a_weapon_seized_in_niger_hits_the_one_mali_reported_stolen(open_browser, language, viewport):
     serial = new_serial("AK")
     mali = open_browser(language, viewport)
