@@ -102,11 +102,13 @@ def analyse(path: Path, agency_code: str, report_path: Path | None, sheet: str |
         report = reports[0]
     # Written as it is encoded: the report of a large sheet, made whole in memory as one
     # text, would weigh several times the sheet.
+    # The rows' messages are written as they are encoded, in the language asked.
     if report_path is None:
-        json.dump(report, sys.stdout, ensure_ascii=False, indent=1, default=str)
+        with force_locale(language):
+            json.dump(report, sys.stdout, ensure_ascii=False, indent=1, default=str)
         click.echo()
         return
-    with open(report_path, "w", encoding="utf-8") as handle:
+    with open(report_path, "w", encoding="utf-8") as handle, force_locale(language):
         json.dump(report, handle, ensure_ascii=False, indent=1, default=str)
     lines = []
     for item in reports:

@@ -590,6 +590,7 @@ class RowAnalyser:
         if "status" not in by_field:
             keys.append("status")
             converted_columns.append([self.default_status] * count)
+        columns.clear()  # the cells as read: what is left of them is in the rows and the conversions
         serial_rows = self.serial_rows or [self._serial_state(None)] * count
         spellings = list(zip(by_field.get("raw_make", empty), by_field.get("raw_model", empty),
                              by_field.get("raw_calibre", empty), by_field.get("raw_type", empty), strict=True))
@@ -646,8 +647,8 @@ class RowAnalyser:
         same = _Interned()
         found = identify_many(todo, processes=processes)
         for position, spelling in enumerate(todo):
-            # Its fields as they are (no deep copy): the parts are interned and never changed.
-            identifications[spelling] = same.identification(dict(vars(found[position])))
+            # The answer's own fields (no copy): the parts are interned and never changed.
+            identifications[spelling] = same.identification(vars(found[position]))
             found[position] = None  # let go as it is read: the batch is not held twice
 
 

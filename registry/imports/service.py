@@ -97,12 +97,31 @@ class Analysis:
             "mapping": {(titles[index] if index < len(titles) and titles[index] else f"#{index + 1}"): name
                         for index, name in self.mapping.items()},
             "counts": self.counts,
-            "rows": [result.report(english) for result in self.results],
+            "rows": RowReports(self.results, english),
             # Columns with data that no field takes: not imported, and said so.
             "unmapped_columns": [{"column": column["title"] or f"#{column['index'] + 1}",
                                   "samples": column["samples"], "filled": column["filled"]}
                                  for column in self.unmapped],
         }
+
+
+class RowReports(list):
+    """The rows of a report, each made as the JSON encoder reaches it: a list to the encoder
+    (json.dump iterates a list), so that the file is the same, while a large sheet's report
+    is never whole in memory. Made in the locale current when it is encoded."""
+
+    def __init__(self, results: list[RowResult], english: bool):
+        super().__init__()
+        self.results, self.english = results, english
+
+    def __iter__(self):
+        return (result.report(self.english) for result in self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __bool__(self) -> bool:
+        return bool(self.results)
 
 
 def limits() -> dict:
