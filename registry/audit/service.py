@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import visitors
+from sqlalchemy.sql import Join
 
 from registry.audit.models import AuditChainHead, AuditEvent
 from registry.extensions import db, utcnow
@@ -143,10 +143,19 @@ def _chain_before_reading_the_log(state) -> None:
 
 
 def _reads_the_log(statement) -> bool:
-    # By identity: `in` would compare SQL elements with ==, which builds an expression.
-    tables = {id(AuditEvent.__table__), id(AuditChainHead.__table__)}
-    return any(id(element) in tables or id(getattr(element, "table", None)) in tables
-               for element in visitors.iterate(statement))
+    """Whether a SELECT reads the log or its head from its FROM clause (joins included):
+    looked at on every query of a transaction with waiting events, so kept cheap."""
+    froms = list(statement.get_final_froms()) if hasattr(statement, "get_final_froms") else []
+    while froms:
+        item = froms.pop()
+        if isinstance(item, Join):
+            froms += [item.left, item.right]
+        elif getattr(getattr(item, "element", item), "name", None) in _LOG_TABLES:
+            return True
+    return False
+
+
+_LOG_TABLES = {AuditEvent.__tablename__, AuditChainHead.__tablename__}
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
