@@ -218,11 +218,13 @@ def event_day():
 Index("ix_weapon_statistics", Weapon.country_code, event_day(), Weapon.status, Weapon.agency_id,
       Weapon.model_id, Weapon.type_id, Weapon.calibre_id, Weapon.make_id, Weapon.manufacture_country_code,
       Weapon.import_row_id, Weapon.marking_year, Weapon.serial_key, Weapon.event_region, Weapon.latitude,
-      Weapon.longitude, Weapon.event_date, Weapon.created_at, Weapon.id,
+      Weapon.longitude, Weapon.event_date, Weapon.created_at, Weapon.id, Weapon.deleted_at,
       sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
 # The dashboard's records of this month and year by status (by event date, as the list).
+# Both hold deleted_at, which their condition names: SQLite reads the rows for a column the
+# query names that its index does not hold, even one its partial index's condition fixes.
 Index("ix_weapon_country_event_status", Weapon.country_code, Weapon.event_date, Weapon.status,
-      sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
+      Weapon.deleted_at, sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
 
 
 class WeaponPhoto(db.Model):
