@@ -38,6 +38,9 @@ def kalashnikov() -> Make:
 
 
 def merge_through_the_pages(actions, duplicate_id: int, kept_id: int) -> None:
+    page = actions.post(f"/reference/make/{duplicate_id}/merge", {"kept_id": kept_id},
+                        token_from=f"/reference/makes/{duplicate_id}").get_data(as_text=True)
+    assert "un administrateur de la plateforme peut l'annuler depuis la page de la marque gardée" in page
     response = actions.post(f"/reference/make/{duplicate_id}/merge", {"kept_id": kept_id, "confirm": "1"},
                             token_from=f"/reference/makes/{duplicate_id}")
     assert response.status_code == 302
