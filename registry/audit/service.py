@@ -15,7 +15,6 @@ from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Join
 
 from registry.audit.models import AuditChainHead, AuditEvent
 from registry.extensions import db, utcnow
@@ -138,21 +137,18 @@ def _chain_at_commit(session: Session) -> None:
 @sa_event.listens_for(Session, "do_orm_execute")
 def _chain_before_reading_the_log(state) -> None:
     # A transaction that reads the audit log sees its own events in it.
-    if state.session.info.get(WAITING) and state.is_select and _reads_the_log(state.statement):
+    if state.session.info.get(WAITING) and state.is_select and _reads_the_log(state):
         _chain_waiting_events(state.session)
 
 
-def _reads_the_log(statement) -> bool:
-    """Whether a SELECT reads the log or its head from its FROM clause (joins included):
-    looked at on every query of a transaction with waiting events, so kept cheap."""
-    froms = list(statement.get_final_froms()) if hasattr(statement, "get_final_froms") else []
-    while froms:
-        item = froms.pop()
-        if isinstance(item, Join):
-            froms += [item.left, item.right]
-        elif getattr(getattr(item, "element", item), "name", None) in _LOG_TABLES:
-            return True
-    return False
+def _reads_the_log(state) -> bool:
+    """Whether a SELECT reads the log or its head: an entity or column of theirs, or a
+    select_from() of them. Looked at on every query of a transaction with waiting events,
+    so only by what the statement names, never by compiling it."""
+    if any(mapper.class_ in (AuditEvent, AuditChainHead) for mapper in state.all_mappers):
+        return True
+    explicit = getattr(state.statement, "_from_obj", ())  # the select_from() of a count
+    return any(getattr(getattr(item, "element", item), "name", None) in _LOG_TABLES for item in explicit)
 
 
 _LOG_TABLES = {AuditEvent.__tablename__, AuditChainHead.__tablename__}
