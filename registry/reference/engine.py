@@ -443,6 +443,8 @@ class Identifier:
                       country_hint) -> None:
         make_key, model_key = "".join(make_words), "".join(model_words)
         make = self._pick(self.make_index.get(make_key), "make", country_hint) if make_key else None
+        if make is None and make_key and not self.model_index.get(make_key):
+            make = self._make_by_slip(make_key, country_hint)  # "IIW" for IWI, "HH&K" for H&K
         if make is not None:
             result.set("make", make.id, make.method, make.confidence)
             if model_words:
@@ -588,6 +590,16 @@ class Identifier:
                                 MODEL_IN_MAKE_ACCEPT) or self._one_slip(index, whole)
         return None
 
+    def _make_by_slip(self, make_key: str, country_hint) -> Found | None:
+        """A make (often its short name) typed with one slip: "IIW" for IWI, "MEK" for MKE."""
+        if len(make_key) < 3:
+            return None
+        targets: dict[int, str] = {}
+        for variant in slips_undone(make_key):
+            targets.update(self.make_index.get(variant))
+        found = self._pick(targets, "make", country_hint)
+        return Found(found.id, "fuzzy", SLIP_CONFIDENCE) if found is not None else None
+
     def _one_slip(self, index: _Index, whole: str) -> Found | None:
         """A short model of the make typed with one slip that fuzzy scores cannot tell from
         another model ("KVP" for KPV, "Nvoa" for Nova, "CQQ" for CQ): two letters swapped
@@ -638,6 +650,14 @@ class Identifier:
                 if model is not None:
                     return make, model
                 exact_makes.append((make, model_words))
+        # The make typed with one slip ("IIW Micro Uzi", "MEK G3A7"), the model as it is named.
+        for length in range(len(words) - 1, 0, -1):
+            for make_words, model_words in ((words[:length], words[length:]), (words[-length:], words[:-length])):
+                make = self._make_by_slip("".join(make_words), country_hint)
+                if make is not None:
+                    model = self._model_in_make(make.id, model_words)
+                    if model is not None:
+                        return make, model
         # The make is right, the model misspelt: "Ekol Jcakal".
         for make, model_words in exact_makes[:2]:
             model = self._model_in_make(make.id, model_words, allow_fuzzy=True)

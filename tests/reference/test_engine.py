@@ -54,6 +54,12 @@ def test_a_short_model_typed_with_letters_swapped_or_doubled(starter):
     assert identify("Beretta", "29").model is None
 
 
+def test_a_make_s_short_name_typed_with_one_slip(starter):
+    result = identify("HHK", "MP5")
+    assert (result.make, result.model) == ("Heckler & Koch", "MP5")
+    assert (identify("", "HKK G3").make, identify("", "HKK G3").model) == ("Heckler & Koch", "G3")
+
+
 def test_make_and_model_swapped(starter):
     result = identify("AK47", "Kalashnikov")
     assert (result.make, result.model, result.method) == ("Kalashnikov", "AK-47", "swapped")
