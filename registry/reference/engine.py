@@ -39,6 +39,8 @@ LEAD = 6
 CONFIRMED_MAKE_ACCEPT = 70
 # A model of the make read through one slip of the finger (letters swapped or doubled).
 SLIP_CONFIDENCE = 0.85
+# A make's name up to this long is read through one slip (fuzzy scores cannot judge so few letters).
+SLIP_MAKE_LENGTH = 5
 SUGGEST_FROM = 55
 MIN_FUZZY_LENGTH = 4
 # Answers (and partial answers) kept for spellings met again: a form, a search, a sheet's
@@ -443,7 +445,7 @@ class Identifier:
                       country_hint) -> None:
         make_key, model_key = "".join(make_words), "".join(model_words)
         make = self._pick(self.make_index.get(make_key), "make", country_hint) if make_key else None
-        if make is None and make_key and not self.model_index.get(make_key):
+        if make is None and make_key and len(make_key) <= SLIP_MAKE_LENGTH and not self.model_index.get(make_key):
             make = self._make_by_slip(make_key, country_hint)  # "IIW" for IWI, "HH&K" for H&K
         if make is not None:
             result.set("make", make.id, make.method, make.confidence)
@@ -591,8 +593,9 @@ class Identifier:
         return None
 
     def _make_by_slip(self, make_key: str, country_hint) -> Found | None:
-        """A make (often its short name) typed with one slip: "IIW" for IWI, "MEK" for MKE."""
-        if len(make_key) < 3:
+        """A make's short name typed with one slip: "IIW" for IWI, "MEK" for MKE (a longer
+        name is left to fuzzy matching, which is surer of it)."""
+        if not 3 <= len(make_key) <= SLIP_MAKE_LENGTH:
             return None
         targets: dict[int, str] = {}
         for variant in slips_undone(make_key):

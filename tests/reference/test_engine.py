@@ -58,6 +58,9 @@ def test_a_make_s_short_name_typed_with_one_slip(starter):
     result = identify("HHK", "MP5")
     assert (result.make, result.model) == ("Heckler & Koch", "MP5")
     assert (identify("", "HKK G3").make, identify("", "HKK G3").model) == ("Heckler & Koch", "G3")
+    # A longer name is left to fuzzy matching, surer of it: not sent to review for a slip.
+    result = identify("Berettta", "92")
+    assert result.make == "Beretta" and result.confidence["make"] >= 0.9
 
 
 def test_make_and_model_swapped(starter):
