@@ -9,6 +9,11 @@ workers = int(os.environ.get("REGISTRY_WEB_WORKERS", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("REGISTRY_WEB_THREADS", "4"))
 timeout = 120
+# A browser, a proxy or a script keeps its connection open between requests; gunicorn's
+# default (2 s) closes it while the next request may already be on its way, which the
+# client sees as a reset connection (bench/load.py counted two in 7,500 requests).
+# Behind a reverse proxy, keep the proxy's own keep-alive shorter than this.
+keepalive = int(os.environ.get("REGISTRY_WEB_KEEPALIVE", "30"))
 graceful_timeout = 30
 # Requests are logged by the registry itself, as JSON lines with their request id.
 accesslog = None
