@@ -39,7 +39,7 @@ def events():
                 flash(message, "error")
     return render_template("audit/events.html", told=told, filters=filters, page=page, has_next=has_next,
                            args=request.args, actions=reading.action_choices(),
-                           objects=reading.object_choices(),
+                           objects=reading.object_choices(), export_limit=reading.EXPORT_LIMIT,
                            errors=errors_by_field(error) if error else {}), 400 if error else 200
 
 

@@ -144,6 +144,9 @@ def test_the_xlsx_export_follows_the_filters(client, world, login_as):
              for row in sheet.iter_rows(values_only=True)]
     assert any("IN-XLSX" in line and "A recherché dans les fiches d" in line for line in cells)
     assert not any("auth.logout" in line for line in cells)
+    # The page says how far an export goes.
+    page = client.get("/audit/?action=weapon.search").get_data(as_text=True)
+    assert "les 100 000 plus récents au plus" in page or "les 100 000 plus récents au plus" in page
 
 
 def test_a_viewer_reads_no_audit_log(client, world, login_as):
