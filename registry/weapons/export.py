@@ -15,12 +15,10 @@ from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select
 
 from registry.auth.models import User
-from registry.extensions import db
 from registry.i18n import reads_right_to_left
-from registry.reference.models import WeaponType
+from registry.reference.service import weapon_type_names
 from registry.weapons import sharing
 from registry.weapons.models import Weapon
 
@@ -77,10 +75,7 @@ def columns(type_names: dict[int, str]):
 
 def export_table(user: User, weapons: list[Weapon]) -> tuple[list[str], list[list]]:
     """The header and the rows of an export of `weapons` for `user`."""
-    type_ids = {weapon.type_id for weapon in weapons if weapon.type_id is not None}
-    type_names = {kind.id: kind.name for kind in db.session.scalars(
-        select(WeaponType).where(WeaponType.id.in_(type_ids)))} if type_ids else {}
-    spec = columns(type_names)
+    spec = columns(weapon_type_names())
     rows = []
     for weapon in weapons:
         shown = sharing.for_reader(user, weapon)
@@ -99,24 +94,21 @@ def weapons_workbook(user: User, weapons: list[Weapon]) -> bytes:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([safe_cell(value) for value in row])
-    for column_cells in sheet.iter_cols(min_row=2):
+    month_column = header.index(_("Month of the event"))
+    for index, column_cells in enumerate(sheet.iter_cols(min_row=2)):
         if any(isinstance(cell.value, datetime) for cell in column_cells):
-            for cell in column_cells:
-                cell.number_format = "dd/mm/yyyy hh:mm"
+            shown = "dd/mm/yyyy hh:mm"
         elif any(isinstance(cell.value, date) for cell in column_cells):
-            for cell in column_cells:
-                cell.number_format = "mm/yyyy" if cell.column_letter == _month_column(header) else "dd/mm/yyyy"
+            shown = "mm/yyyy" if index == month_column else "dd/mm/yyyy"
+        else:
+            continue
+        for cell in column_cells:
+            cell.number_format = shown
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _month_column(header: list[str]) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(header.index(_("Month of the event")) + 1)
 
 
 def _csv_value(value):

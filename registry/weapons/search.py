@@ -6,7 +6,7 @@ Every query goes through the user's scope; serial lookups use the serial_key ind
 """
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, any_, bindparam, func, or_, select, tuple_
@@ -79,12 +79,6 @@ class SearchResult:
     previous_cursor: str | None = None
 
 
-def _parse_date(value: str, name: str) -> date | None:
-    """A period's end as the record form reads dates (DD/MM/YYYY or YYYY-MM-DD); an
-    impossible day (31/02) is refused with a message, never read as no date."""
-    return parse_date(value, name)
-
-
 def _like(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -120,8 +114,10 @@ def filtered(user: User, criteria: Criteria):
         if identified_id is not None:
             condition = or_(condition, getattr(Weapon, f"{name}_id") == identified_id)
         statement = statement.where(condition)
-    since = _parse_date(criteria.date_from, "date_from")
-    until = _parse_date(criteria.date_to, "date_to")
+    # Typed as the record form types dates; an impossible day (31/02) is refused, never
+    # read as no date.
+    since = parse_date(criteria.date_from, "date_from")
+    until = parse_date(criteria.date_to, "date_to")
     # Another state's records match on what sharing shows of them only (registry.weapons.sharing):
     # the month of the event, its country; never the town, region or case reference.
     period = sharing.event_date_filter(user, since, until)

@@ -26,7 +26,7 @@ from registry.auth.scoping import CHANGE, get_visible_or_404, visible
 from registry.errors import DomainError, errors_by_field
 from registry.extensions import db
 from registry.reference.engine import get_identifier
-from registry.reference.models import WeaponType
+from registry.reference.service import weapon_type_names
 from registry.weapons import hits as hits_service
 from registry.weapons import identification, photos, search, serial_search, service, sharing
 from registry.weapons.export import weapons_csv, weapons_workbook
@@ -550,9 +550,7 @@ def _hit_page(hit: Hit) -> dict:
                                       .where(Weapon.id.in_(ids))))
     photo_rows = db.session.scalars(visible(current_user, WeaponPhoto).where(WeaponPhoto.weapon_id.in_(ids))
                                     .order_by(WeaponPhoto.id)).all()
-    type_ids = {weapon.type_id for weapon in weapons if weapon.type_id}
-    type_names = {kind.id: kind.name for kind in db.session.scalars(
-        select(WeaponType).where(WeaponType.id.in_(type_ids)))} if type_ids else {}
+    type_names = weapon_type_names()
     sides = []
     for weapon, agency in ((hit.hit_weapon, hit.owner_agency), (hit.source_weapon, hit.searcher_agency)):
         sides.append({
